@@ -1,0 +1,119 @@
+#include "shard/shard.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/clock.h"
+#include "common/logging.h"
+
+namespace shoal::shard {
+
+namespace {
+thread_local Shard* t_current_shard = nullptr;
+
+// Active expiry, as Redis's cycle: sample keys with a deadline, delete the expired ones, and go
+// on while more than a quarter of a sample had expired, within a time budget per call.
+constexpr size_t kExpireSampleSize = 20;
+constexpr int64_t kExpireBudgetUs = 2500;  // 25% of a 10 ms tick at hz 10, spread over ticks.
+constexpr int64_t kCronIntervalMs = 100;   // hz 10
+}  // namespace
+
+Shard::Shard(ShardId id, ShardSet* set, int num_dbs) : id_(id), set_(set) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  loop_.Add(wake_fd_, EPOLLIN, this);
+  for (int i = 0; i < num_dbs; ++i) dbs_.push_back(std::make_unique<storage::Db>());
+  loop_.AddTimer(kCronIntervalMs, [this] { ActiveExpireCycle(); });
+}
+
+Shard::~Shard() {
+  // Tasks still queued at shutdown are dropped; their senders are gone too.
+  while (MpscNode* n = inbox_.Pop()) delete static_cast<TaskNode*>(n);
+  close(wake_fd_);
+}
+
+Shard* Shard::Current() { return t_current_shard; }
+
+void Shard::Post(Task task) {
+  inbox_.Push(new TaskNode(std::move(task)));
+  // Pairs with the fence in Run(): either we see the consumer's `sleeping_`, or it sees our push.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Only the producer that flips `sleeping_` pays for the system call.
+  if (sleeping_.load(std::memory_order_seq_cst) && sleeping_.exchange(false)) {
+    uint64_t one = 1;
+    ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+    (void)ignored;
+  }
+}
+
+void Shard::OnEvents(uint32_t) {
+  uint64_t value;
+  while (read(wake_fd_, &value, sizeof(value)) > 0) {
+  }
+}
+
+bool Shard::DrainInbox(size_t budget) {
+  while (budget-- > 0) {
+    MpscNode* n = inbox_.Pop();
+    if (n == nullptr) return inbox_.MaybeNonEmpty();
+    auto* node = static_cast<TaskNode*>(n);
+    node->task();
+    delete node;
+    ++tasks_run_;
+  }
+  return true;
+}
+
+void Shard::Run() {
+  t_current_shard = this;
+  while (!stop_.load(std::memory_order_acquire)) {
+    bool more = DrainInbox(1024);
+    int wait = 0;
+    if (!more) {
+      // Announce the sleep, then look once more: a producer either sees the flag and wakes
+      // us, or pushed before we looked and we see its task.
+      sleeping_.store(true, std::memory_order_seq_cst);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (inbox_.MaybeNonEmpty()) {
+        sleeping_.store(false, std::memory_order_relaxed);
+      } else {
+        wait = -1;
+      }
+    }
+    loop_.RunOnce(wait);
+    sleeping_.store(false, std::memory_order_relaxed);
+    if (!deferred_.empty()) {
+      std::vector<Task> run;
+      run.swap(deferred_);
+      for (Task& t : run) t();
+    }
+  }
+  DrainInbox(SIZE_MAX);
+  t_current_shard = nullptr;
+}
+
+void Shard::Stop() {
+  stop_.store(true, std::memory_order_release);
+  Post([] {});  // Wakes the loop.
+}
+
+void Shard::ActiveExpireCycle() {
+  int64_t start = MonotonicUs();
+  int64_t now_ms = UnixTimeMs();
+  for (int i = 0; i < num_dbs(); ++i) {
+    storage::Db& db = *dbs_[(expire_db_cursor_ + i) % num_dbs()];
+    db.RehashSome(100);
+    if (db.expires_size() == 0) continue;
+    while (db.ExpireSample(now_ms, kExpireSampleSize) > kExpireSampleSize / 4) {
+      if (MonotonicUs() - start > kExpireBudgetUs) {
+        expire_db_cursor_ = (expire_db_cursor_ + i) % num_dbs();
+        return;
+      }
+    }
+  }
+}
+
+}  // namespace shoal::shard

@@ -1,0 +1,38 @@
+#include "shard/shard_set.h"
+
+namespace shoal::shard {
+
+ShardSet::ShardSet(size_t num_shards, int num_dbs) {
+  for (size_t i = 0; i < num_shards; ++i) {
+    shards_.push_back(std::make_unique<Shard>(static_cast<ShardId>(i), this, num_dbs));
+  }
+}
+
+ShardSet::~ShardSet() { StopAndJoin(); }
+
+void ShardSet::Start(std::function<void(Shard&)> init) {
+  for (auto& s : shards_) {
+    Shard* shard = s.get();
+    threads_.emplace_back([shard, init] {
+      if (init) init(*shard);
+      shard->Run();
+    });
+  }
+}
+
+void ShardSet::StopAndJoin() {
+  for (auto& s : shards_) s->Stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void ShardSet::Broadcast(const std::function<void(Shard&)>& fn) {
+  for (auto& s : shards_) {
+    Shard* shard = s.get();
+    shard->Post([shard, fn] { fn(*shard); });
+  }
+}
+
+}  // namespace shoal::shard

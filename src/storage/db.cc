@@ -1,0 +1,138 @@
+#include "storage/db.h"
+
+namespace shoal::storage {
+
+namespace {
+uint32_t NowSeconds(int64_t now_ms) { return static_cast<uint32_t>(now_ms / 1000); }
+}  // namespace
+
+Db::~Db() { Clear(); }
+
+bool Db::IsExpired(Entry* e, int64_t now_ms) {
+  if (!e->value.has_expire()) return false;
+  ExpireNode* n = expires_.Find(e);
+  return n != nullptr && n->when_ms <= now_ms;
+}
+
+Entry* Db::Find(std::string_view key, int64_t now_ms) {
+  Entry* e = keys_.Find(key);
+  if (e == nullptr) return nullptr;
+  if (IsExpired(e, now_ms)) {
+    Erase(e);
+    ++stats_.expired_keys;
+    return nullptr;
+  }
+  e->access_time = NowSeconds(now_ms);
+  return e;
+}
+
+Entry* Db::Insert(std::string_view key, Value value) {
+  Entry* e = new Entry();
+  e->key.Reset(key);
+  e->value = std::move(value);
+  e->value.set_has_expire(false);
+  keys_.Insert(e);
+  return e;
+}
+
+void Db::Replace(Entry* e, Value value, bool keep_ttl) {
+  bool had_expire = e->value.has_expire();
+  e->value = std::move(value);
+  if (had_expire && !keep_ttl) {
+    ExpireNode* n = expires_.Remove(e);
+    delete n;
+    had_expire = false;
+  }
+  e->value.set_has_expire(had_expire);
+}
+
+Entry* Db::Upsert(std::string_view key, Value value, int64_t now_ms, bool keep_ttl) {
+  Entry* e = Find(key, now_ms);
+  if (e == nullptr) return Insert(key, std::move(value));
+  Replace(e, std::move(value), keep_ttl);
+  return e;
+}
+
+bool Db::Erase(std::string_view key, int64_t now_ms) {
+  Entry* e = keys_.Find(key);
+  if (e == nullptr) return false;
+  bool live = !IsExpired(e, now_ms);
+  if (!live) ++stats_.expired_keys;
+  Erase(e);
+  return live;
+}
+
+void Db::Erase(Entry* e) {
+  if (e->value.has_expire()) delete expires_.Remove(e);
+  keys_.Remove(e->key_view());
+  delete e;
+}
+
+int64_t Db::GetExpire(const Entry* e) {
+  if (!e->value.has_expire()) return -1;
+  ExpireNode* n = expires_.Find(e);
+  return n == nullptr ? -1 : n->when_ms;
+}
+
+void Db::SetExpire(Entry* e, int64_t when_ms) {
+  if (e->value.has_expire()) {
+    ExpireNode* n = expires_.Find(e);
+    if (n != nullptr) {
+      n->when_ms = when_ms;
+      return;
+    }
+  }
+  ExpireNode* n = new ExpireNode{nullptr, e, when_ms};
+  expires_.Insert(n);
+  e->value.set_has_expire(true);
+}
+
+bool Db::ClearExpire(Entry* e) {
+  if (!e->value.has_expire()) return false;
+  delete expires_.Remove(e);
+  e->value.set_has_expire(false);
+  return true;
+}
+
+uint64_t Db::Scan(uint64_t cursor, int64_t now_ms, const std::function<void(Entry*)>& fn) {
+  return keys_.Scan(cursor, [&](Entry* e) {
+    if (!IsExpired(e, now_ms)) fn(e);
+  });
+}
+
+Entry* Db::RandomEntry(int64_t now_ms) {
+  // Bounded retries: a database full of expired keys must not spin forever.
+  for (int tries = 0; tries < 100 && !keys_.empty(); ++tries) {
+    Entry* e = keys_.Random(rng_);
+    if (!IsExpired(e, now_ms)) return e;
+    Erase(e);
+    ++stats_.expired_keys;
+  }
+  return nullptr;
+}
+
+size_t Db::ExpireSample(int64_t now_ms, size_t samples) {
+  size_t expired = 0;
+  for (size_t i = 0; i < samples && !expires_.empty(); ++i) {
+    ExpireNode* n = expires_.Random(rng_);
+    if (n->when_ms <= now_ms) {
+      Erase(n->entry);
+      ++stats_.expired_keys;
+      ++expired;
+    }
+  }
+  return expired;
+}
+
+bool Db::RehashSome(size_t steps) {
+  bool a = keys_.Rehash(steps);
+  bool b = expires_.Rehash(steps);
+  return a || b;
+}
+
+void Db::Clear() {
+  expires_.Clear([](ExpireNode* n) { delete n; });
+  keys_.Clear([](Entry* e) { delete e; });
+}
+
+}  // namespace shoal::storage

@@ -1,0 +1,125 @@
+// Db: one logical database (SELECT n) within one shard: the keys this shard owns, their values
+// and their expiry deadlines.
+//
+// Expiry: a key past its deadline is never returned. Lookups delete it on sight (lazy expiry), and
+// ActiveExpireCycle() samples the expiry index from the shard's timer so keys nobody reads are
+// reclaimed too.
+//
+// Thread: owned by a single shard thread; not thread-safe.
+// Lifetime: an Entry* stays valid until that key is removed (entries never move).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string_view>
+
+#include "common/hash.h"
+#include "storage/dict.h"
+#include "storage/key_string.h"
+#include "storage/value.h"
+
+namespace shoal::storage {
+
+// One key: 48 bytes, allocated once per key.
+struct Entry {
+  Entry* next = nullptr;  // Bucket chain, managed by Dict.
+  KeyString key;
+  uint32_t access_time = 0;  // Unix seconds of the last access (OBJECT IDLETIME).
+  Value value;
+
+  std::string_view key_view() const { return key.view(); }
+};
+static_assert(sizeof(Entry) == 48, "Entry should stay at one 48-byte allocation");
+
+// A key's expiry deadline, indexed by its Entry (entries do not move, so the pointer is stable).
+struct ExpireNode {
+  ExpireNode* next = nullptr;
+  Entry* entry;
+  int64_t when_ms;
+};
+
+struct EntryTraits {
+  static uint64_t HashOf(const Entry& e) { return HashKey(e.key_view()); }
+  static uint64_t HashKey(std::string_view k) { return shoal::HashKey(k); }
+  static bool Matches(const Entry& e, std::string_view k) { return e.key_view() == k; }
+};
+
+struct ExpireTraits {
+  static uint64_t Mix(const Entry* p) {
+    uint64_t x = reinterpret_cast<uintptr_t>(p);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+  }
+  static uint64_t HashOf(const ExpireNode& n) { return Mix(n.entry); }
+  static uint64_t HashKey(const Entry* e) { return Mix(e); }
+  static bool Matches(const ExpireNode& n, const Entry* e) { return n.entry == e; }
+};
+
+struct DbStats {
+  uint64_t expired_keys = 0;
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+};
+
+class Db {
+ public:
+  Db() = default;
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // The live entry for `key`, or nullptr. Deletes the key if it has expired by `now_ms`.
+  Entry* Find(std::string_view key, int64_t now_ms);
+
+  // Adds `key` with `value`. REQUIRES: `key` is absent (Find returned nullptr).
+  Entry* Insert(std::string_view key, Value value);
+
+  // Replaces the value of an existing entry. Its deadline is dropped unless `keep_ttl`.
+  void Replace(Entry* e, Value value, bool keep_ttl);
+
+  // Sets `key` to `value` whether it exists or not (dropping any deadline unless `keep_ttl`).
+  Entry* Upsert(std::string_view key, Value value, int64_t now_ms, bool keep_ttl = false);
+
+  // Removes the key if present (expired or not). Returns true if it was present and live.
+  bool Erase(std::string_view key, int64_t now_ms);
+  void Erase(Entry* e);
+
+  // Deadline in Unix ms, or -1 for none.
+  int64_t GetExpire(const Entry* e);
+  void SetExpire(Entry* e, int64_t when_ms);
+  // Returns true if the key had a deadline.
+  bool ClearExpire(Entry* e);
+
+  size_t size() const { return keys_.size(); }
+  size_t expires_size() const { return expires_.size(); }
+
+  // Calls `fn` for the entries in the buckets at `cursor`; returns the next cursor (0 = done).
+  // Expired entries are skipped (not deleted: the scan must not change the table mid-visit).
+  uint64_t Scan(uint64_t cursor, int64_t now_ms, const std::function<void(Entry*)>& fn);
+
+  // A random live key, or nullptr. May delete expired keys it meets.
+  Entry* RandomEntry(int64_t now_ms);
+
+  // One round of active expiry: samples up to `samples` keys with a deadline and deletes the
+  // expired ones. Returns how many of the sampled keys had expired.
+  size_t ExpireSample(int64_t now_ms, size_t samples);
+
+  // Runs incremental rehashing for about `steps` buckets; returns true if more work remains.
+  bool RehashSome(size_t steps);
+
+  void Clear();
+  DbStats& stats() { return stats_; }
+
+ private:
+  bool IsExpired(Entry* e, int64_t now_ms);
+
+  Dict<Entry, std::string_view, EntryTraits> keys_;
+  Dict<ExpireNode, const Entry*, ExpireTraits> expires_;
+  DbStats stats_;
+  std::mt19937_64 rng_{0x5eed};
+};
+
+}  // namespace shoal::storage
