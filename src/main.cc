@@ -1,1 +1,164 @@
-int main(){}
+// shoal-server: wires configuration, shards, commands and listeners together.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "commands/register.h"
+#include "common/clock.h"
+#include "common/logging.h"
+#include "protocol/resp_parser.h"
+#include "net/connection.h"
+#include "net/listener.h"
+#include "server/command_table.h"
+#include "server/server_state.h"
+#include "server/thread_state.h"
+#include "shard/shard_set.h"
+
+namespace {
+
+using shoal::server::ServerState;
+
+constexpr char kShoalVersion[] = "0.1.0";
+
+std::string RandomHex(size_t n) {
+  std::random_device rd;
+  std::mt19937_64 rng(rd());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(n, '0');
+  for (char& c : s) c = kHex[rng() % 16];
+  return s;
+}
+
+const std::map<std::string, std::string>& OptionHelp() {
+  static const auto* help = new std::map<std::string, std::string>{
+      {"port", "TCP port to listen on (default 6379)"},
+      {"bind", "Addresses to listen on, space-separated (default 127.0.0.1)"},
+      {"threads", "Shard threads; 0 means one per core (default 0)"},
+      {"databases", "Number of logical databases (default 16)"},
+      {"loglevel", "debug, verbose, notice or warning (default notice)"},
+      {"maxclients", "Maximum simultaneous clients (default 10000)"},
+      {"proto-max-bulk-len", "Largest bulk string accepted (default 512mb)"},
+      {"client-query-buffer-limit", "Largest unparsed input per client (default 1gb)"},
+      {"redis-version", "Redis version reported to clients (default 7.0.15)"},
+  };
+  return *help;
+}
+
+// Closes every connection this shard serves. Runs on the shard's thread after its loop stops.
+void CloseShardConnections(shoal::shard::Shard&) {
+  auto& clients = shoal::server::ThreadState::Get().clients;
+  std::vector<shoal::server::Client*> all(clients.begin(), clients.end());
+  for (auto* c : all) static_cast<shoal::net::Connection*>(c)->Close();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ServerState& state = ServerState::Get();
+  shoal::server::Config& config = state.config;
+
+  CLI::App app{"Shoal: a shared-nothing, multi-threaded server that speaks the Redis protocol."};
+  app.set_version_flag("-v,--version", std::string("shoal-server ") + kShoalVersion);
+  std::string config_file;
+  app.add_option("config_file", config_file, "redis.conf-style file (same as --config)");
+  app.add_option("--config", config_file, "redis.conf-style file with supported directives");
+  // Every config parameter is also a flag, as with redis-server (--save "" --appendonly no).
+  std::map<std::string, std::string> flag_values;
+  for (const std::string& name : config.Names()) {
+    auto it = OptionHelp().find(name);
+    std::string help = it != OptionHelp().end() ? it->second : "Same as the redis.conf directive";
+    app.add_option("--" + name, flag_values[name], help)->allow_extra_args(false);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (!config_file.empty()) {
+    shoal::Status s = config.LoadFile(config_file);
+    if (!s.ok()) {
+      fprintf(stderr, "Fatal error, can't open or parse config file: %s\n", s.message().c_str());
+      return 1;
+    }
+    state.config_file = config_file;
+  }
+  for (const std::string& name : config.Names()) {
+    if (app.count("--" + name) == 0) continue;
+    shoal::Status s = config.Set(name, flag_values[name], /*at_startup=*/true);
+    if (!s.ok()) {
+      fprintf(stderr, "Invalid value for --%s: %s\n", name.c_str(), s.message().c_str());
+      return 1;
+    }
+  }
+  shoal::LogLevel level;
+  if (shoal::ParseLogLevel(config.GetString("loglevel"), &level)) shoal::SetLogLevel(level);
+
+  size_t threads = static_cast<size_t>(config.threads.load());
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  config.threads.store(static_cast<int64_t>(threads));
+
+  // Signals are taken by sigwait() in this thread; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  state.start_time_us = shoal::UnixTimeUs();
+  state.run_id = RandomHex(40);
+  state.executable = argv[0];
+  state.lastsave_unix = state.start_time_us / 1000000;
+  state.request_shutdown = [] { kill(getpid(), SIGTERM); };
+  shoal::cmd::RegisterAllCommands(shoal::server::GlobalCommandTable());
+
+  // Open every shard's listening sockets before starting, so a taken port fails start-up.
+  int port = static_cast<int>(config.port.load());
+  std::vector<std::string> hosts;
+  std::vector<std::string> bind_parts;
+  shoal::protocol::SplitInlineArgs(config.GetString("bind"), &bind_parts);
+  for (const std::string& h : bind_parts) hosts.push_back(h);
+  if (hosts.empty()) hosts.push_back("127.0.0.1");
+  std::vector<std::vector<int>> listen_fds(threads);
+  for (size_t i = 0; i < threads; ++i) {
+    for (const std::string& host : hosts) {
+      shoal::Result<int> fd = shoal::net::OpenListenSocket(host, port);
+      if (!fd.ok()) {
+        SHOAL_LOG(kWarning, "%s", fd.status().message());
+        return 1;
+      }
+      listen_fds[i].push_back(*fd);
+    }
+  }
+
+  shoal::shard::ShardSet shards(threads, static_cast<int>(config.databases.load()));
+  state.shards = &shards;
+  std::vector<std::vector<std::unique_ptr<shoal::net::Listener>>> listeners(threads);
+  for (size_t i = 0; i < threads; ++i) {
+    for (int fd : listen_fds[i]) {
+      listeners[i].push_back(std::make_unique<shoal::net::Listener>(fd, &shards.shard(i)));
+    }
+  }
+  shards.Start(
+      [&listeners](shoal::shard::Shard& s) {
+        for (auto& l : listeners[s.id()]) l->Start();
+      },
+      CloseShardConnections);
+  SHOAL_LOG(kNotice, "Shoal %s (Redis %s compatible), pid %d, %d shard threads", kShoalVersion,
+            config.GetString("redis-version"), getpid(), threads);
+  SHOAL_LOG(kNotice, "Ready to accept connections tcp on port %d", port);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  SHOAL_LOG(kWarning, "Received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  shards.StopAndJoin();
+  listeners.clear();
+  SHOAL_LOG(kNotice, "Shoal is now ready to exit, bye bye...");
+  return 0;
+}

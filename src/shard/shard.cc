@@ -72,7 +72,7 @@ void Shard::Run() {
   while (!stop_.load(std::memory_order_acquire)) {
     bool more = DrainInbox(1024);
     int wait = 0;
-    if (!more) {
+    if (!more && deferred_.empty()) {
       // Announce the sleep, then look once more: a producer either sees the flag and wakes
       // us, or pushed before we looked and we see its task.
       sleeping_.store(true, std::memory_order_seq_cst);

@@ -10,12 +10,13 @@ ShardSet::ShardSet(size_t num_shards, int num_dbs) {
 
 ShardSet::~ShardSet() { StopAndJoin(); }
 
-void ShardSet::Start(std::function<void(Shard&)> init) {
+void ShardSet::Start(std::function<void(Shard&)> init, std::function<void(Shard&)> fini) {
   for (auto& s : shards_) {
     Shard* shard = s.get();
-    threads_.emplace_back([shard, init] {
+    threads_.emplace_back([shard, init, fini] {
       if (init) init(*shard);
       shard->Run();
+      if (fini) fini(*shard);
     });
   }
 }

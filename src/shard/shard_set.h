@@ -1,6 +1,7 @@
 // ShardSet: all shards, their threads, and the rule that maps a key to its owner.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <thread>
@@ -25,8 +26,9 @@ class ShardSet {
     return static_cast<ShardId>(((HashKey(key) >> 32) * shards_.size()) >> 32);
   }
 
-  // Starts one thread per shard; `init(shard)` runs first on each shard's thread.
-  void Start(std::function<void(Shard&)> init = {});
+  // Starts one thread per shard. On each shard's thread, `init(shard)` runs before the loop and
+  // `fini(shard)` after it stops (to close that thread's connections).
+  void Start(std::function<void(Shard&)> init = {}, std::function<void(Shard&)> fini = {});
   // Asks every shard to stop and joins the threads. Call from outside the shard threads.
   void StopAndJoin();
 

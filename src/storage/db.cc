@@ -1,5 +1,7 @@
 #include "storage/db.h"
 
+#include <ctime>
+
 namespace shoal::storage {
 
 namespace {
@@ -14,7 +16,7 @@ bool Db::IsExpired(Entry* e, int64_t now_ms) {
   return n != nullptr && n->when_ms <= now_ms;
 }
 
-Entry* Db::Find(std::string_view key, int64_t now_ms) {
+Entry* Db::Find(std::string_view key, int64_t now_ms, bool touch) {
   Entry* e = keys_.Find(key);
   if (e == nullptr) return nullptr;
   if (IsExpired(e, now_ms)) {
@@ -22,13 +24,14 @@ Entry* Db::Find(std::string_view key, int64_t now_ms) {
     ++stats_.expired_keys;
     return nullptr;
   }
-  e->access_time = NowSeconds(now_ms);
+  if (touch) e->access_time = NowSeconds(now_ms);
   return e;
 }
 
 Entry* Db::Insert(std::string_view key, Value value) {
   Entry* e = new Entry();
   e->key.Reset(key);
+  e->access_time = static_cast<uint32_t>(time(nullptr));
   e->value = std::move(value);
   e->value.set_has_expire(false);
   keys_.Insert(e);
@@ -66,6 +69,15 @@ void Db::Erase(Entry* e) {
   if (e->value.has_expire()) delete expires_.Remove(e);
   keys_.Remove(e->key_view());
   delete e;
+}
+
+Value Db::Take(Entry* e, int64_t* when_ms) {
+  *when_ms = GetExpire(e);
+  ClearExpire(e);
+  Value v = std::move(e->value);
+  keys_.Remove(e->key_view());
+  delete e;
+  return v;
 }
 
 int64_t Db::GetExpire(const Entry* e) {

@@ -72,7 +72,8 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   // The live entry for `key`, or nullptr. Deletes the key if it has expired by `now_ms`.
-  Entry* Find(std::string_view key, int64_t now_ms);
+  // `touch` records the access for OBJECT IDLETIME (OBJECT and TYPE look without touching).
+  Entry* Find(std::string_view key, int64_t now_ms, bool touch = true);
 
   // Adds `key` with `value`. REQUIRES: `key` is absent (Find returned nullptr).
   Entry* Insert(std::string_view key, Value value);
@@ -86,6 +87,8 @@ class Db {
   // Removes the key if present (expired or not). Returns true if it was present and live.
   bool Erase(std::string_view key, int64_t now_ms);
   void Erase(Entry* e);
+  // Removes the key and hands back its value and deadline (-1 for none): RENAME, MOVE.
+  Value Take(Entry* e, int64_t* when_ms);
 
   // Deadline in Unix ms, or -1 for none.
   int64_t GetExpire(const Entry* e);

@@ -1,0 +1,86 @@
+// CONFIG GET | SET | RESETSTAT | HELP.
+#include <set>
+
+#include "commands/helpers.h"
+#include "commands/register.h"
+#include "server/thread_state.h"
+
+namespace shoal::cmd {
+namespace {
+
+void Get(CommandContext& ctx) {
+  // Several patterns may match one parameter; each appears once, as in Redis 7.
+  std::vector<std::pair<std::string, std::string>> all;
+  std::set<std::string> seen;
+  for (size_t i = 2; i < ctx.argc(); ++i) {
+    for (auto& kv : ctx.server().config.Get(ctx.arg(i))) {
+      if (seen.insert(kv.first).second) all.push_back(std::move(kv));
+    }
+  }
+  ctx.reply().MapHeader(all.size());
+  for (const auto& [k, v] : all) {
+    ctx.reply().Bulk(k);
+    ctx.reply().Bulk(v);
+  }
+}
+
+void Set(CommandContext& ctx) {
+  if (ctx.argc() % 2 != 0) return ctx.ReplyError(protocol::WrongArityError("config|set"));
+  // Validate everything before applying anything, so a bad pair leaves the config unchanged.
+  std::set<std::string> names;
+  server::Config& config = ctx.server().config;
+  for (size_t i = 2; i < ctx.argc(); i += 2) {
+    if (config.Get(AsciiToLower(ctx.arg(i))).empty()) {
+      return ctx.ReplyError("ERR Unknown option or number of arguments for CONFIG SET - '" +
+                            std::string(ctx.arg(i)) + "'");
+    }
+    if (!names.insert(AsciiToLower(ctx.arg(i))).second) {
+      return ctx.ReplyError("ERR duplicate parameter '" + std::string(ctx.arg(i)) + "'");
+    }
+  }
+  for (size_t i = 2; i < ctx.argc(); i += 2) {
+    Status s = config.Set(ctx.arg(i), ctx.arg(i + 1), /*at_startup=*/false);
+    if (!s.ok()) return ctx.ReplyError(s);
+  }
+  ctx.reply().Ok();
+}
+
+void ResetStat(CommandContext& ctx) {
+  ctx.FanOutAll([](shard::Shard&) { server::ThreadState::Get().ResetStats(); },
+                [](CommandContext& c) { c.reply().Ok(); });
+}
+
+void Help(CommandContext& ctx) {
+  static const char* kLines[] = {
+      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GET <pattern>",
+      "    Return parameters matching the glob-like <pattern> and their values.",
+      "SET <directive> <value>",
+      "    Set the configuration <directive> to <value>.",
+      "RESETSTAT",
+      "    Reset statistics reported by the INFO command.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.reply().ArrayHeader(std::size(kLines));
+  for (const char* l : kLines) ctx.reply().SimpleString(l);
+}
+
+}  // namespace
+
+void RegisterConfigCommand(server::CommandTable& table) {
+  using namespace server;
+  CommandSpec config{.name = "config", .arity = -2};
+  auto sub = [](const char* name, int arity, uint32_t flags, CommandHandler h) {
+    return CommandSpec{.name = std::string("config|") + name, .arity = arity, .flags = flags,
+                       .handler = h};
+  };
+  config.subcommands.push_back(sub("get", -3, kAdmin | kNoScript | kLoading | kStale, Get));
+  config.subcommands.push_back(sub("set", -4, kAdmin | kNoScript | kLoading | kStale, Set));
+  config.subcommands.push_back(sub("resetstat", 2, kAdmin | kNoScript | kLoading | kStale,
+                                   ResetStat));
+  config.subcommands.push_back(sub("help", 2, kLoading | kStale, Help));
+  table.Add(std::move(config));
+}
+
+}  // namespace shoal::cmd

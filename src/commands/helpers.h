@@ -1,0 +1,78 @@
+// Small helpers shared by command families: argument parsing with Redis's error replies, typed
+// key lookups, and grouping keys by their owner shard for coordinators.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "common/strings.h"
+#include "server/command_context.h"
+#include "server/server_state.h"
+#include "storage/db.h"
+
+namespace shoal::cmd {
+
+using server::CommandContext;
+
+// Parses an integer argument; on failure replies Redis's error and returns nullopt.
+inline std::optional<int64_t> IntArgOrReply(CommandContext& ctx, size_t i) {
+  std::optional<int64_t> v = ParseInt64(ctx.arg(i));
+  if (!v) ctx.ReplyError(Status::NotInteger());
+  return v;
+}
+
+inline bool ArgIs(std::string_view arg, std::string_view word) {
+  return EqualsIgnoreCase(arg, word);
+}
+
+// The live entry for `key` if it holds a string; WrongType if it holds something else;
+// nullptr if absent.
+inline Result<storage::Entry*> FindString(CommandContext& ctx, std::string_view key) {
+  storage::Entry* e = ctx.db().Find(key, ctx.now_ms());
+  if (e != nullptr && !e->value.is_string()) return Status::WrongType();
+  return e;
+}
+
+// Keys grouped by owner shard: for each shard involved, the argument indexes of its keys in
+// their original order.
+struct ShardGroups {
+  std::vector<shard::ShardId> shards;
+  std::vector<std::vector<size_t>> indexes;  // Parallel to `shards`.
+
+  const std::vector<size_t>& Of(shard::ShardId id) const {
+    for (size_t i = 0; i < shards.size(); ++i) {
+      if (shards[i] == id) return indexes[i];
+    }
+    static const std::vector<size_t> kNone;
+    return kNone;
+  }
+};
+
+// Groups `keys[i]` for i in [0, keys.size()) by owner.
+ShardGroups GroupByShard(const std::vector<std::string>& keys);
+
+// Copies arguments [from, argc) stepping by `step` (keys cross threads, so they are owned).
+std::vector<std::string> CopyArgs(const CommandContext& ctx, size_t from, size_t step = 1);
+
+}  // namespace shoal::cmd
+
+namespace shoal::cmd {
+
+// Replies with a string value as a bulk string (integers formatted on the fly).
+inline void ReplyValue(CommandContext& ctx, const storage::Value& v) {
+  if (v.is_int()) {
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(v.int_value()));
+    ctx.reply().Bulk(std::string_view(buf, n));
+    return;
+  }
+  std::string unused;
+  ctx.reply().Bulk(v.GetString(&unused));
+}
+
+}  // namespace shoal::cmd

@@ -1,0 +1,92 @@
+// OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP.
+#include "commands/helpers.h"
+#include "commands/register.h"
+
+namespace shoal::cmd {
+namespace {
+
+bool LfuPolicy(CommandContext& ctx) {
+  return ctx.server().config.GetString("maxmemory-policy").find("lfu") != std::string::npos;
+}
+
+// OBJECT looks a key up without touching its access time, as Redis does.
+storage::Entry* Lookup(CommandContext& ctx) {
+  storage::Entry* e = ctx.db().Find(ctx.arg(2), ctx.now_ms(), /*touch=*/false);
+  if (e == nullptr) ctx.reply().Null();
+  return e;
+}
+
+void Encoding(CommandContext& ctx) {
+  if (storage::Entry* e = Lookup(ctx)) ctx.reply().Bulk(e->value.EncodingName());
+}
+
+void RefCount(CommandContext& ctx) {
+  if (storage::Entry* e = Lookup(ctx)) ctx.reply().Integer(e->value.RefCount());
+}
+
+void IdleTime(CommandContext& ctx) {
+  storage::Entry* e = Lookup(ctx);
+  if (e == nullptr) return;
+  if (LfuPolicy(ctx)) {
+    return ctx.ReplyError(
+        "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+        "switching between policies at runtime LRU and LFU data will take some time to adjust.");
+  }
+  int64_t now_s = ctx.now_ms() / 1000;
+  int64_t idle = now_s - static_cast<int64_t>(e->access_time);
+  ctx.reply().Integer(idle < 0 ? 0 : idle);
+}
+
+void Freq(CommandContext& ctx) {
+  storage::Entry* e = Lookup(ctx);
+  if (e == nullptr) return;
+  if (!LfuPolicy(ctx)) {
+    return ctx.ReplyError(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+        "that when switching between policies at runtime LRU and LFU data will take some time "
+        "to adjust.");
+  }
+  // Access frequency is not sampled yet; a key that exists has been accessed.
+  ctx.reply().Integer(0);
+}
+
+void Help(CommandContext& ctx) {
+  static const char* kLines[] = {
+      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "ENCODING <key>",
+      "    Return the kind of internal representation used in order to store the value",
+      "    associated with a <key>.",
+      "FREQ <key>",
+      "    Return the access frequency index of the <key>. The returned integer is",
+      "    proportional to the logarithm of the recent access frequency of the key.",
+      "IDLETIME <key>",
+      "    Return the idle time of the <key>, that is the approximated number of",
+      "    seconds elapsed since the last access to the key.",
+      "REFCOUNT <key>",
+      "    Return the number of references of the value associated with the specified",
+      "    <key>.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.reply().ArrayHeader(std::size(kLines));
+  for (const char* l : kLines) ctx.reply().SimpleString(l);
+}
+
+}  // namespace
+
+void RegisterObjectCommand(server::CommandTable& table) {
+  using namespace server;
+  CommandSpec object{.name = "object", .arity = -2};
+  auto sub = [](const char* name, int arity, uint32_t flags, int key, CommandHandler h) {
+    return CommandSpec{.name = std::string("object|") + name, .arity = arity, .flags = flags,
+                       .first_key = key, .last_key = key, .key_step = key ? 1 : 0, .handler = h};
+  };
+  object.subcommands.push_back(sub("encoding", 3, kReadOnly, 2, Encoding));
+  object.subcommands.push_back(sub("freq", 3, kReadOnly, 2, Freq));
+  object.subcommands.push_back(sub("idletime", 3, kReadOnly, 2, IdleTime));
+  object.subcommands.push_back(sub("refcount", 3, kReadOnly, 2, RefCount));
+  object.subcommands.push_back(sub("help", 2, kLoading | kStale, 0, Help));
+  table.Add(std::move(object));
+}
+
+}  // namespace shoal::cmd

@@ -1,0 +1,42 @@
+// Registration of every command family into the command table.
+#pragma once
+
+#include "server/command_table.h"
+
+namespace shoal::cmd {
+
+void RegisterStringCommands(server::CommandTable& table);
+void RegisterCounterCommands(server::CommandTable& table);
+void RegisterMultiStringCommands(server::CommandTable& table);
+void RegisterLcsCommand(server::CommandTable& table);
+void RegisterKeyCommands(server::CommandTable& table);
+void RegisterRenameCommands(server::CommandTable& table);
+void RegisterScanCommand(server::CommandTable& table);
+void RegisterObjectCommand(server::CommandTable& table);
+void RegisterExpireCommands(server::CommandTable& table);
+void RegisterConnectionCommands(server::CommandTable& table);
+void RegisterClientCommand(server::CommandTable& table);
+void RegisterServerCommands(server::CommandTable& table);
+void RegisterConfigCommand(server::CommandTable& table);
+void RegisterInfoCommand(server::CommandTable& table);
+void RegisterCommandCommand(server::CommandTable& table);
+
+inline void RegisterAllCommands(server::CommandTable& table) {
+  RegisterStringCommands(table);
+  RegisterCounterCommands(table);
+  RegisterMultiStringCommands(table);
+  RegisterLcsCommand(table);
+  RegisterKeyCommands(table);
+  RegisterRenameCommands(table);
+  RegisterScanCommand(table);
+  RegisterObjectCommand(table);
+  RegisterExpireCommands(table);
+  RegisterConnectionCommands(table);
+  RegisterClientCommand(table);
+  RegisterServerCommands(table);
+  RegisterConfigCommand(table);
+  RegisterInfoCommand(table);
+  RegisterCommandCommand(table);
+}
+
+}  // namespace shoal::cmd

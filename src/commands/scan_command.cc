@@ -1,0 +1,124 @@
+// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type], over all shards.
+//
+// Cursor layout: the low 8 bits name the shard being walked, the rest is that shard's Dict
+// cursor (reverse-binary, so it survives resizes). A shard's walk ending moves the cursor to the
+// next shard; the last shard's ending returns 0. Each call visits one shard.
+#include <cerrno>
+#include <cstdlib>
+
+#include "common/glob.h"
+#include "commands/helpers.h"
+#include "commands/register.h"
+
+namespace shoal::cmd {
+namespace {
+
+constexpr int kShardBits = 8;
+constexpr uint64_t kShardMask = (1u << kShardBits) - 1;
+
+// Redis's string2ull: an integer, or whatever strtoull accepts in full.
+std::optional<uint64_t> ParseCursor(std::string_view s) {
+  if (std::optional<int64_t> v = ParseInt64(s)) {
+    if (*v < 0) return std::nullopt;
+    return static_cast<uint64_t>(*v);
+  }
+  std::string copy(s);
+  if (copy.empty()) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  uint64_t v = strtoull(copy.c_str(), &end, 10);
+  if (errno == EINVAL || errno == ERANGE || *end != '\0') return std::nullopt;
+  return v;
+}
+
+struct ScanOptions {
+  std::string pattern;
+  bool use_pattern = false;
+  int64_t count = 10;
+  std::string type;
+  bool use_type = false;
+};
+
+void Scan(CommandContext& ctx) {
+  std::optional<uint64_t> cursor = ParseCursor(ctx.arg(1));
+  if (!cursor) return ctx.ReplyError("ERR invalid cursor");
+  auto o = std::make_shared<ScanOptions>();
+  for (size_t i = 2; i < ctx.argc();) {
+    size_t left = ctx.argc() - i;
+    if (ArgIs(ctx.arg(i), "COUNT") && left >= 2) {
+      std::optional<int64_t> n = IntArgOrReply(ctx, i + 1);
+      if (!n) return;
+      if (*n < 1) return ctx.ReplyError(Status::Syntax());
+      o->count = *n;
+      i += 2;
+    } else if (ArgIs(ctx.arg(i), "MATCH") && left >= 2) {
+      o->pattern = std::string(ctx.arg(i + 1));
+      o->use_pattern = o->pattern != "*";
+      i += 2;
+    } else if (ArgIs(ctx.arg(i), "TYPE") && left >= 2) {
+      o->type = std::string(ctx.arg(i + 1));
+      o->use_type = true;
+      i += 2;
+    } else {
+      return ctx.ReplyError(Status::Syntax());
+    }
+  }
+  size_t num_shards = ctx.server().shards->size();
+  shard::ShardId shard = static_cast<shard::ShardId>(*cursor & kShardMask);
+  uint64_t dict_cursor = *cursor >> kShardBits;
+  if (shard >= num_shards) {
+    // Not a cursor we handed out: end the scan, as Redis does for a cursor past its table.
+    ctx.reply().ArrayHeader(2);
+    ctx.reply().Bulk("0");
+    ctx.reply().ArrayHeader(0);
+    return;
+  }
+  struct Out {
+    std::vector<std::string> keys;
+    uint64_t next = 0;
+  };
+  auto out = std::make_shared<Out>();
+  int db = ctx.db_index();
+  ctx.FanOut(
+      {shard},
+      [o, out, dict_cursor, db](shard::Shard& s) {
+        storage::Db& d = s.db(db);
+        int64_t now = UnixTimeMs();
+        uint64_t c = dict_cursor;
+        // As Redis: about `count` buckets' worth, and at most 10x that in empty buckets.
+        int64_t budget = o->count * 10;
+        do {
+          c = d.Scan(c, now, [&](storage::Entry* e) {
+            if (o->use_pattern && !GlobMatch(o->pattern, e->key_view())) return;
+            if (o->use_type && !EqualsIgnoreCase(o->type, storage::TypeName(e->value.type()))) {
+              return;
+            }
+            out->keys.emplace_back(e->key_view());
+          });
+        } while (c != 0 && --budget > 0 && static_cast<int64_t>(out->keys.size()) < o->count);
+        out->next = c;
+      },
+      [out, shard, num_shards](CommandContext& c) {
+        uint64_t next;
+        if (out->next != 0) {
+          next = (out->next << kShardBits) | shard;
+        } else if (shard + 1 < num_shards) {
+          next = shard + 1;
+        } else {
+          next = 0;
+        }
+        c.reply().ArrayHeader(2);
+        c.reply().Bulk(std::to_string(next));
+        c.reply().ArrayHeader(out->keys.size());
+        for (const std::string& k : out->keys) c.reply().Bulk(k);
+      });
+}
+
+}  // namespace
+
+void RegisterScanCommand(server::CommandTable& table) {
+  using namespace server;
+  table.Add({.name = "scan", .arity = -2, .flags = kReadOnly, .handler = Scan});
+}
+
+}  // namespace shoal::cmd

@@ -1,0 +1,208 @@
+#include "net/connection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "server/dispatcher.h"
+#include "server/server_state.h"
+#include "server/thread_state.h"
+#include "shard/shard.h"
+
+namespace shoal::net {
+
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kCompactThreshold = 64 * 1024;
+}  // namespace
+
+Connection::Connection(int fd_arg, shard::Shard* home, uint64_t id, std::string peer,
+                       std::string local)
+    : Client(id, home) {
+  fd = fd_arg;
+  peer_addr = std::move(peer);
+  local_addr = std::move(local);
+  parser_.set_max_bulk_len(server::ServerState::Get().config.proto_max_bulk_len.load());
+  authenticated = server::ServerState::Get().config.GetString("requirepass").empty();
+}
+
+Connection::~Connection() {
+  if (fd >= 0) close(fd);
+}
+
+void Connection::Start() {
+  server::ThreadState::Get().clients.insert(this);
+  server::ThreadState::Get().total_connections++;
+  server::ServerState::Get().connected_clients++;
+  home().loop().Add(fd, EPOLLIN, this);
+}
+
+void Connection::OnEvents(uint32_t events) {
+  if (closed_) return;
+  if (events & (EPOLLERR | EPOLLHUP)) {
+    // Read what is left first: a client may send a command and close at once (redis-cli --pipe).
+    if (!(events & EPOLLIN) || !ReadSome()) {
+      Close();
+      return;
+    }
+  } else if (events & EPOLLIN) {
+    if (!ReadSome()) {
+      // The peer is gone, but commands it sent before closing still run (like Redis).
+      ProcessInput();
+      Close();
+      return;
+    }
+  }
+  if (events & EPOLLIN) ProcessInput();
+  if (!closed_) WriteReplies();
+}
+
+bool Connection::ReadSome() {
+  server::ThreadState& ts = server::ThreadState::Get();
+  const int64_t limit = server::ServerState::Get().config.client_query_buffer_limit.load();
+  for (int rounds = 0; rounds < 16; ++rounds) {
+    size_t used = in_.size();
+    size_t want = std::max(kReadChunk, parser_.expected_size() > in_.size() - in_start_
+                                           ? parser_.expected_size() - (in_.size() - in_start_)
+                                           : size_t{0});
+    in_.resize(used + want);
+    ssize_t n = read(fd, in_.data() + used, want);
+    if (n <= 0) {
+      in_.resize(used);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+      return false;
+    }
+    in_.resize(used + static_cast<size_t>(n));
+    ts.net_input_bytes += static_cast<uint64_t>(n);
+    if (static_cast<int64_t>(in_.size() - in_start_) > limit) {
+      SHOAL_LOG(kWarning, "Closing client that reached max query buffer length: id=%d addr=%s",
+                id(), peer_addr);
+      return false;
+    }
+    if (static_cast<size_t>(n) < want) return true;
+  }
+  return true;
+}
+
+void Connection::ProcessInput() {
+  last_interaction_ms = UnixTimeMs();
+  while (!waiting_ && !closed_ && !close_after_reply && in_start_ < in_.size()) {
+    std::string_view buf(in_.data() + in_start_, in_.size() - in_start_);
+    size_t consumed = 0;
+    protocol::ParseState state = parser_.Parse(buf, &args_, &consumed);
+    if (state == protocol::ParseState::kNeedMore) break;
+    if (state == protocol::ParseState::kEmpty) {
+      in_start_ += consumed;
+      continue;
+    }
+    if (state == protocol::ParseState::kError) {
+      // Replies still owed to earlier commands go first.
+      if (server::Dispatcher::Flush(*this)) {
+        waiting_ = true;
+        return;
+      }
+      reply().Error(parser_.error());
+      SHOAL_LOG(kVerbose, "Protocol error (%s) from client: id=%d addr=%s", parser_.error(), id(),
+                peer_addr);
+      close_after_reply = true;
+      in_start_ = in_.size();
+      break;
+    }
+    server::Submitted r = server::Dispatcher::Submit(*this, args_);
+    if (r == server::Submitted::kDeferred) {
+      waiting_ = server::Dispatcher::Flush(*this);
+      continue;  // When nothing was pending, retry now; otherwise the loop ends.
+    }
+    in_start_ += consumed;
+    if (r == server::Submitted::kAsync) waiting_ = true;
+  }
+  if (!waiting_ && server::Dispatcher::Flush(*this)) waiting_ = true;
+  // Drop consumed input; move the unread tail to the front only when it pays.
+  if (in_start_ == in_.size()) {
+    in_.clear();
+    in_start_ = 0;
+    if (in_.capacity() > 4 * kCompactThreshold) in_.shrink_to_fit();
+  } else if (in_start_ > kCompactThreshold && !waiting_) {
+    in_.erase(0, in_start_);
+    in_start_ = 0;
+  }
+}
+
+void Connection::ResumeAfterAsync() {
+  waiting_ = false;
+  if (closed_) {
+    DestroyWhenIdle();
+    return;
+  }
+  ProcessInput();
+  if (!closed_) WriteReplies();
+}
+
+void Connection::WriteReplies() {
+  std::string& buf = out();
+  server::ThreadState& ts = server::ThreadState::Get();
+  while (out_sent_ < buf.size()) {
+    ssize_t n = send(fd, buf.data() + out_sent_, buf.size() - out_sent_, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN) break;
+      if (errno == EINTR) continue;
+      Close();
+      return;
+    }
+    out_sent_ += static_cast<size_t>(n);
+    ts.net_output_bytes += static_cast<uint64_t>(n);
+  }
+  if (out_sent_ == buf.size()) {
+    buf.clear();
+    out_sent_ = 0;
+    if (buf.capacity() > 1024 * 1024) buf.shrink_to_fit();
+    if (close_after_reply && !waiting_) {
+      Close();
+      return;
+    }
+  }
+  UpdateInterest();
+}
+
+void Connection::UpdateInterest() {
+  bool want = out_sent_ < out().size();
+  if (want != want_write_) {
+    want_write_ = want;
+    home().loop().Modify(fd, want ? (EPOLLIN | EPOLLOUT) : EPOLLIN, this);
+  }
+}
+
+void Connection::Kill() {
+  close_after_reply = true;
+  if (!waiting_) WriteReplies();
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  home().loop().Remove(fd);
+  ::close(fd);
+  fd = -1;
+  server::ThreadState::Get().clients.erase(this);
+  server::ServerState::Get().connected_clients--;
+  DestroyWhenIdle();
+}
+
+void Connection::DestroyWhenIdle() {
+  // Hops still in flight hold a pointer to us; the last one to return frees us.
+  if (in_flight > 0 || destroy_scheduled_) return;
+  destroy_scheduled_ = true;
+  home().RunAfterEvents([this] { delete this; });
+}
+
+std::string Connection::Describe() const {
+  std::string s = Client::Describe();
+  return s;
+}
+
+}  // namespace shoal::net

@@ -1,0 +1,58 @@
+// Connection: one client socket on its home shard's event loop. Reads bytes, feeds the parser,
+// hands commands to the Dispatcher, writes replies back in order.
+//
+// Pipelining: all complete commands in a read are run before anything is written, and their
+// replies leave in one write. While a command is asynchronous (a hop to another shard), later
+// commands wait in the read buffer; the socket is still drained so a pipelining client never
+// stalls on a full send buffer.
+//
+// Thread: the home shard's thread only.
+#pragma once
+
+#include <string>
+
+#include "protocol/resp_parser.h"
+#include "server/client.h"
+#include "shard/event_loop.h"
+
+namespace shoal::net {
+
+class Connection final : public server::Client, private shard::Watcher {
+ public:
+  Connection(int fd, shard::Shard* home, uint64_t id, std::string peer, std::string local);
+  ~Connection() override;
+
+  // Registers with the home loop and starts serving.
+  void Start();
+
+  void ResumeAfterAsync() override;
+  void Kill() override;
+  bool closed() const override { return closed_; }
+  std::string Describe() const override;
+
+  // Closes immediately (server shutdown).
+  void Close();
+
+ private:
+  void OnEvents(uint32_t events) override;
+  // Reads what the socket has. Returns false if the peer closed or errored.
+  bool ReadSome();
+  // Runs as many buffered commands as possible.
+  void ProcessInput();
+  // Writes pending replies; arms EPOLLOUT if the socket is full. Closes if asked to.
+  void WriteReplies();
+  void UpdateInterest();
+  void DestroyWhenIdle();
+
+  protocol::RespParser parser_;
+  protocol::ArgList args_;
+  std::string in_;         // Unparsed input starts at in_start_.
+  size_t in_start_ = 0;
+  size_t out_sent_ = 0;    // Bytes of out() already written.
+  bool waiting_ = false;   // A hop or fan-out for this client is in flight.
+  bool closed_ = false;
+  bool want_write_ = false;
+  bool destroy_scheduled_ = false;
+};
+
+}  // namespace shoal::net

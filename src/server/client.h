@@ -1,0 +1,73 @@
+// Client: the state of one connection that commands may read or change (selected database,
+// protocol version, name...). net::Connection implements the I/O half.
+//
+// Thread: a client lives on the shard thread that accepted its connection (its home). Only that
+// thread touches it; other threads (CLIENT LIST, CLIENT KILL) ask the home shard by message.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "protocol/reply_builder.h"
+
+namespace shoal::shard {
+class Shard;
+}
+
+namespace shoal::server {
+
+struct RemoteBatch;
+
+class Client {
+ public:
+  Client(uint64_t id, shard::Shard* home);
+  virtual ~Client();
+
+  uint64_t id() const { return id_; }
+  shard::Shard& home() { return *home_; }
+
+  int db_index = 0;
+  int resp = 2;
+  std::string name;
+  std::string lib_name;
+  std::string lib_ver;
+  std::string peer_addr;   // "127.0.0.1:51234"
+  std::string local_addr;  // "127.0.0.1:6379"
+  int fd = -1;
+  int64_t created_ms = 0;
+  int64_t last_interaction_ms = 0;
+  std::string last_command = "NULL";  // Full name of the last command run, for CLIENT LIST.
+  bool close_after_reply = false;     // QUIT, CLIENT KILL of self, protocol errors.
+  bool authenticated = true;          // False until AUTH when requirepass is set.
+  // Hops and fan-outs in flight for this client; the connection may not be freed before 0.
+  int in_flight = 0;
+
+  // Replies appended here are sent in order.
+  std::string& out() { return out_; }
+  protocol::ReplyBuilder& reply() { return reply_; }
+
+  // Commands queued for a remote shard, not yet sent (see Dispatcher).
+  std::unique_ptr<RemoteBatch>& pending_batch() { return batch_; }
+
+  // An asynchronous command (a hop or a fan-out) finished and its reply is in out(): resume
+  // reading the pipeline. Called on the home thread.
+  virtual void ResumeAfterAsync() = 0;
+  // Closes the connection once pending replies are written (CLIENT KILL).
+  virtual void Kill() = 0;
+  // One line of CLIENT LIST / CLIENT INFO (without the trailing newline).
+  virtual std::string Describe() const;
+  // True once the connection is gone: async completions skip their reply.
+  virtual bool closed() const = 0;
+
+ protected:
+  std::string out_;
+  protocol::ReplyBuilder reply_{&out_, 2};
+
+ private:
+  uint64_t id_;
+  shard::Shard* home_;
+  std::unique_ptr<RemoteBatch> batch_;
+};
+
+}  // namespace shoal::server

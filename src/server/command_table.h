@@ -1,0 +1,80 @@
+// CommandTable: every command Shoal knows, as data: name, arity, flags, key positions, and the
+// functions that run it. Dispatch, COMMAND, INFO commandstats and the HTTP front end all read it.
+//
+// Where a command runs is decided from its key positions:
+//   - no keys: `handler` runs on the connection's thread (PING, CLIENT, INFO...);
+//   - all keys owned by one shard: `handler` runs on that shard, inline if it is the
+//     connection's own, else batched into a hop to it;
+//   - keys on several shards: `coordinator` runs on the connection's thread and fans out to the
+//     owners (MGET, MSET, DEL a b c, RENAME across shards...). A command whose keys may span
+//     shards must have one.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace shoal::server {
+
+class CommandContext;
+using CommandHandler = void (*)(CommandContext&);
+
+enum CommandFlag : uint32_t {
+  kWrite = 1 << 0,
+  kReadOnly = 1 << 1,
+  kFast = 1 << 2,
+  kAdmin = 1 << 3,
+  kDenyOom = 1 << 4,
+  kNoScript = 1 << 5,
+  kLoading = 1 << 6,
+  kStale = 1 << 7,
+  kNoMulti = 1 << 8,
+  // Runs on the connection thread even if it names keys (it needs the client, e.g. OBJECT HELP).
+  kConnectionOnly = 1 << 9,
+  kNoAuth = 1 << 10,  // Allowed before AUTH when requirepass is set.
+};
+
+struct CommandSpec {
+  std::string name;  // Lower case. Subcommands are named "container|sub".
+  int arity = 0;     // N: exactly N args (name included); -N: at least N.
+  uint32_t flags = 0;
+  int first_key = 0;  // 0: no keys.
+  int last_key = 0;   // Negative counts from the end: -1 is the last argument.
+  int key_step = 0;
+  CommandHandler handler = nullptr;
+  CommandHandler coordinator = nullptr;
+  std::vector<CommandSpec> subcommands;  // Non-empty for containers (CLIENT, CONFIG...).
+
+  bool is_container() const { return !subcommands.empty(); }
+  bool has_keys() const { return first_key > 0; }
+  bool ArityOk(size_t argc) const {
+    return arity >= 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
+  }
+};
+
+class CommandTable {
+ public:
+  // REQUIRES: no command with the same name is registered.
+  void Add(CommandSpec spec);
+
+  // Looks up by name, case-insensitively. Returns nullptr if unknown.
+  const CommandSpec* Find(std::string_view name) const;
+  // Looks up a subcommand of `container`, case-insensitively.
+  static const CommandSpec* FindSub(const CommandSpec& container, std::string_view sub);
+
+  const std::vector<std::unique_ptr<CommandSpec>>& all() const { return commands_; }
+  size_t size() const { return commands_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<CommandSpec>> commands_;
+  absl::flat_hash_map<std::string, const CommandSpec*> by_name_;
+};
+
+// The process-wide table, filled once at start-up (RegisterAllCommands) and read-only after.
+CommandTable& GlobalCommandTable();
+
+}  // namespace shoal::server

@@ -1,0 +1,243 @@
+#include "server/config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <fstream>
+
+#include "common/glob.h"
+#include "common/logging.h"
+#include "common/strings.h"
+#include "protocol/resp_parser.h"
+
+namespace shoal::server {
+
+// How a parameter is typed, validated and stored.
+struct Config::Param {
+  enum class Kind { kInt, kMemory, kBool, kString, kEnum };
+  std::string name;
+  Kind kind;
+  bool mutable_at_runtime;
+  std::atomic<int64_t>* number = nullptr;  // For kInt, kMemory, kBool.
+  int64_t min = 0, max = INT64_MAX;
+  std::vector<std::string> choices;  // For kEnum.
+  std::vector<std::string> aliases;
+};
+
+namespace {
+
+// Parses "1gb", "512mb", "100k", "1024" as Redis's memtoull does.
+std::optional<int64_t> ParseMemory(std::string_view s) {
+  std::string lower = AsciiToLower(s);
+  int64_t mul = 1;
+  auto ends = [&](std::string_view suf) {
+    return lower.size() > suf.size() && lower.compare(lower.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  size_t cut = 0;
+  if (ends("gb")) { mul = 1024LL * 1024 * 1024; cut = 2; }
+  else if (ends("mb")) { mul = 1024LL * 1024; cut = 2; }
+  else if (ends("kb")) { mul = 1024; cut = 2; }
+  else if (ends("g")) { mul = 1000LL * 1000 * 1000; cut = 1; }
+  else if (ends("m")) { mul = 1000LL * 1000; cut = 1; }
+  else if (ends("k")) { mul = 1000; cut = 1; }
+  else if (ends("b")) { cut = 1; }
+  std::optional<int64_t> v = ParseInt64(std::string_view(lower).substr(0, lower.size() - cut));
+  if (!v || *v < 0 || *v > INT64_MAX / mul) return std::nullopt;
+  return *v * mul;
+}
+
+std::string CurrentDir() {
+  char buf[4096];
+  if (getcwd(buf, sizeof(buf)) == nullptr) return ".";
+  return buf;
+}
+
+}  // namespace
+
+Config::~Config() = default;
+
+Config::Config() {
+  using K = Param::Kind;
+  auto num = [&](std::string name, std::atomic<int64_t>* v, int64_t min, int64_t max,
+                 bool mut, K kind = K::kInt) {
+    Param p{std::move(name), kind, mut, v, min, max, {}, {}};
+    params_.push_back(std::move(p));
+  };
+  auto str = [&](std::string name, std::string def, bool mut, std::vector<std::string> choices = {},
+                 std::vector<std::string> aliases = {}) {
+    K kind = choices.empty() ? K::kString : K::kEnum;
+    Param p{name, kind, mut, nullptr, 0, 0, std::move(choices), std::move(aliases)};
+    params_.push_back(std::move(p));
+    strings_[name] = std::move(def);
+  };
+  num("port", &port, 0, 65535, false);
+  num("threads", &threads, 0, 1024, false);
+  num("databases", &databases, 1, INT_MAX, false);
+  num("maxclients", &maxclients, 1, INT_MAX, true);
+  num("timeout", &timeout, 0, INT_MAX, true);
+  num("tcp-keepalive", &tcp_keepalive, 0, INT_MAX, true);
+  num("hz", &hz, 1, 500, true);
+  num("maxmemory", &maxmemory, 0, INT64_MAX, true, K::kMemory);
+  num("proto-max-bulk-len", &proto_max_bulk_len, 1024 * 1024, INT64_MAX, true, K::kMemory);
+  num("client-query-buffer-limit", &client_query_buffer_limit, 1024 * 1024, INT64_MAX, true,
+      K::kMemory);
+  str("bind", "127.0.0.1", false);
+  str("loglevel", "notice", true, {"debug", "verbose", "notice", "warning"});
+  str("logfile", "", false);
+  str("maxmemory-policy", "noeviction", true,
+      {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
+       "allkeys-lfu", "allkeys-random", "noeviction"});
+  str("save", "3600 1 300 100 60 10000", true);
+  str("appendonly", "no", true, {"yes", "no"});
+  str("appendfsync", "everysec", true, {"always", "everysec", "no"});
+  str("dir", CurrentDir(), true);
+  str("dbfilename", "dump.rdb", true);
+  str("requirepass", "", true);
+  str("daemonize", "no", false, {"yes", "no"});
+  str("protected-mode", "no", true, {"yes", "no"});
+  str("redis-version", "7.0.15", true);
+  std::sort(params_.begin(), params_.end(),
+            [](const Param& a, const Param& b) { return a.name < b.name; });
+}
+
+const Config::Param* Config::Find(std::string_view name) const {
+  std::string lower = AsciiToLower(name);
+  for (const Param& p : params_) {
+    if (p.name == lower) return &p;
+    for (const std::string& a : p.aliases) {
+      if (a == lower) return &p;
+    }
+  }
+  return nullptr;
+}
+
+std::string Config::Format(const Param& p) const {
+  if (p.number != nullptr) return Int64ToString(p.number->load(std::memory_order_relaxed));
+  std::lock_guard<std::mutex> lock(strings_mu_);
+  auto it = strings_.find(p.name);
+  return it == strings_.end() ? "" : it->second;
+}
+
+Status Config::Set(std::string_view name, std::string_view value, bool at_startup) {
+  const Param* p = Find(name);
+  if (p == nullptr) {
+    return Status::Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
+                         std::string(name) + "'");
+  }
+  auto invalid = [&](std::string_view why) {
+    return Status::Error("ERR CONFIG SET failed (possibly related to argument '" +
+                         std::string(name) + "') - " + std::string(why));
+  };
+  if (!p->mutable_at_runtime && !at_startup) return invalid("can't set immutable config");
+  switch (p->kind) {
+    case Param::Kind::kInt: {
+      std::optional<int64_t> v = ParseInt64(value);
+      if (!v) return invalid("argument couldn't be parsed into an integer");
+      if (*v < p->min || *v > p->max) {
+        return invalid("argument must be between " + Int64ToString(p->min) + " and " +
+                       Int64ToString(p->max) + " inclusive");
+      }
+      p->number->store(*v);
+      return Status::Ok();
+    }
+    case Param::Kind::kMemory: {
+      std::optional<int64_t> v = ParseMemory(value);
+      if (!v) return invalid("argument must be a memory value");
+      if (*v < p->min || *v > p->max) {
+        return invalid("argument must be between " + Int64ToString(p->min) + " and " +
+                       Int64ToString(p->max) + " inclusive");
+      }
+      p->number->store(*v);
+      return Status::Ok();
+    }
+    case Param::Kind::kBool:
+    case Param::Kind::kEnum: {
+      std::string lower = AsciiToLower(value);
+      if (std::find(p->choices.begin(), p->choices.end(), lower) == p->choices.end()) {
+        return invalid("argument(s) must be one of the following: " + [&] {
+          std::string all;
+          for (const auto& c : p->choices) all += (all.empty() ? "" : ", ") + c;
+          return all;
+        }());
+      }
+      if (p->name == "loglevel") {
+        LogLevel level;
+        ParseLogLevel(lower, &level);
+        SetLogLevel(level);
+      }
+      std::lock_guard<std::mutex> lock(strings_mu_);
+      strings_[p->name] = lower;
+      return Status::Ok();
+    }
+    case Param::Kind::kString: {
+      if (p->name == "save") {
+        // "seconds changes" pairs, or "" to disable.
+        std::vector<std::string> parts;
+        protocol::SplitInlineArgs(value, &parts);
+        if (parts.size() % 2 != 0) return invalid("Invalid save parameters");
+        for (const std::string& part : parts) {
+          std::optional<int64_t> v = ParseInt64(part);
+          if (!v || *v < 0) return invalid("Invalid save parameters");
+        }
+      }
+      if (p->name == "dir" && !at_startup) {
+        if (chdir(std::string(value).c_str()) != 0) return invalid(strerror(errno));
+      }
+      std::lock_guard<std::mutex> lock(strings_mu_);
+      strings_[p->name] = std::string(value);
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pattern) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Param& p : params_) {
+    if (GlobMatch(pattern, p.name, /*nocase=*/true)) out.emplace_back(p.name, Format(p));
+  }
+  return out;
+}
+
+std::string Config::GetString(std::string_view name) const {
+  const Param* p = Find(name);
+  return p == nullptr ? "" : Format(*p);
+}
+
+std::vector<std::string> Config::Names() const {
+  std::vector<std::string> names;
+  for (const Param& p : params_) names.push_back(p.name);
+  return names;
+}
+
+Status Config::LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::Error("cannot open config file '" + path + "'");
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::vector<std::string> args;
+    if (!protocol::SplitInlineArgs(line, &args)) {
+      return Status::Error(path + ":" + std::to_string(lineno) + ": unbalanced quotes");
+    }
+    if (args.empty() || args[0][0] == '#') continue;
+    std::string value;
+    for (size_t i = 1; i < args.size(); ++i) value += (i > 1 ? " " : "") + args[i];
+    if (Find(args[0]) == nullptr) {
+      // A real redis.conf carries many directives we do not implement; skipping them (loudly)
+      // lets users start from the file they already have.
+      SHOAL_LOG(kWarning, "%s:%d: ignoring unsupported directive '%s'", path, lineno, args[0]);
+      continue;
+    }
+    Status s = Set(args[0], value, /*at_startup=*/true);
+    if (!s.ok()) {
+      return Status::Error(path + ":" + std::to_string(lineno) + ": '" + args[0] + "': " +
+                           s.message());
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace shoal::server
