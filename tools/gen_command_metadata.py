@@ -26,7 +26,7 @@ EXPECTED_VERSION = "7.0.15"
 
 # (comment, commands). Containers pull in all of their subcommands.
 FAMILIES = [
-    ("Connection", "ping echo hello quit reset select client"),
+    ("Connection", "ping echo hello auth quit reset select client"),
     ("Server", "command info dbsize flushdb flushall config time lastsave shutdown"),
     ("Strings", "get set setnx setex psetex getset getdel getex mget mset msetnx append strlen "
                 "getrange setrange substr incr decr incrby decrby incrbyfloat lcs"),

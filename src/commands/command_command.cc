@@ -323,7 +323,7 @@ void RegisterCommandCommand(server::CommandTable& table) {
   command.subcommands.push_back(sub("info", -2, Info));
   command.subcommands.push_back(sub("docs", -2, Docs));
   command.subcommands.push_back(sub("list", -2, List));
-  command.subcommands.push_back(sub("getkeys", -3, GetKeys));
+  command.subcommands.push_back(sub("getkeys", -4, GetKeys));
   command.subcommands.push_back(sub("help", 2, Help));
   table.Add(std::move(command));
 }

@@ -30,7 +30,7 @@ void Set(CommandContext& ctx) {
   std::set<std::string> names;
   server::Config& config = ctx.server().config;
   for (size_t i = 2; i < ctx.argc(); i += 2) {
-    if (config.Get(AsciiToLower(ctx.arg(i))).empty()) {
+    if (config.Get(ctx.arg(i)).empty() || ctx.arg(i).find_first_of("[*?") != std::string::npos) {
       return ctx.ReplyError("ERR Unknown option or number of arguments for CONFIG SET - '" +
                             std::string(ctx.arg(i)) + "'");
     }

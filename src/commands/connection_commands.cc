@@ -127,7 +127,7 @@ void Reset(CommandContext& ctx) {
 
 void Select(CommandContext& ctx) {
   std::optional<int64_t> id = ParseInt64(ctx.arg(1));
-  if (!id || *id < INT_MIN || *id > INT_MAX) return ctx.ReplyError("ERR invalid DB index");
+  if (!id || *id < INT_MIN || *id > INT_MAX) return ctx.ReplyError(Status::NotInteger());
   if (*id < 0 || *id >= ctx.shard().num_dbs()) return ctx.ReplyError(protocol::kErrDbIndex);
   ctx.client()->db_index = static_cast<int>(*id);
   ctx.reply().Ok();

@@ -39,6 +39,56 @@ struct ScanOptions {
   bool use_type = false;
 };
 
+struct ScanState {
+  std::shared_ptr<ScanOptions> options;
+  int db = 0;
+  size_t num_shards = 1;
+  std::vector<std::string> keys;
+  uint64_t next = 0;  // The walked shard's Dict cursor after its visit.
+};
+
+void ReplyScan(CommandContext& c, const ScanState& st, uint64_t cursor) {
+  c.reply().ArrayHeader(2);
+  c.reply().Bulk(std::to_string(cursor));
+  c.reply().ArrayHeader(st.keys.size());
+  for (const std::string& k : st.keys) c.reply().Bulk(k);
+}
+
+// Visits `shard` from `dict_cursor`. When that shard's walk ends with room left in COUNT, the
+// scan goes on to the next shard in the same call, so a small keyspace is scanned in one call
+// (cursor 0 at once), as with Redis.
+void ScanShard(CommandContext& ctx, std::shared_ptr<ScanState> st, shard::ShardId shard,
+               uint64_t dict_cursor) {
+  ctx.FanOut(
+      {shard},
+      [st, dict_cursor](shard::Shard& s) {
+        const ScanOptions& o = *st->options;
+        storage::Db& d = s.db(st->db);
+        int64_t now = UnixTimeMs();
+        uint64_t c = dict_cursor;
+        // As Redis: about `count` buckets' worth, and at most 10x that in empty buckets.
+        int64_t budget = o.count * 10;
+        do {
+          c = d.Scan(c, now, [&](storage::Entry* e) {
+            if (o.use_pattern && !GlobMatch(o.pattern, e->key_view())) return;
+            if (o.use_type && !EqualsIgnoreCase(o.type, storage::TypeName(e->value.type()))) {
+              return;
+            }
+            st->keys.emplace_back(e->key_view());
+          });
+        } while (c != 0 && --budget > 0 && static_cast<int64_t>(st->keys.size()) < o.count);
+        st->next = c;
+      },
+      [st, shard](CommandContext& c) {
+        if (st->next != 0) return ReplyScan(c, *st, (st->next << kShardBits) | shard);
+        if (shard + 1 >= st->num_shards) return ReplyScan(c, *st, 0);
+        if (static_cast<int64_t>(st->keys.size()) >= st->options->count) {
+          return ReplyScan(c, *st, shard + 1);
+        }
+        ScanShard(c, st, shard + 1, 0);
+      });
+}
+
 void Scan(CommandContext& ctx) {
   std::optional<uint64_t> cursor = ParseCursor(ctx.arg(1));
   if (!cursor) return ctx.ReplyError("ERR invalid cursor");
@@ -73,45 +123,11 @@ void Scan(CommandContext& ctx) {
     ctx.reply().ArrayHeader(0);
     return;
   }
-  struct Out {
-    std::vector<std::string> keys;
-    uint64_t next = 0;
-  };
-  auto out = std::make_shared<Out>();
-  int db = ctx.db_index();
-  ctx.FanOut(
-      {shard},
-      [o, out, dict_cursor, db](shard::Shard& s) {
-        storage::Db& d = s.db(db);
-        int64_t now = UnixTimeMs();
-        uint64_t c = dict_cursor;
-        // As Redis: about `count` buckets' worth, and at most 10x that in empty buckets.
-        int64_t budget = o->count * 10;
-        do {
-          c = d.Scan(c, now, [&](storage::Entry* e) {
-            if (o->use_pattern && !GlobMatch(o->pattern, e->key_view())) return;
-            if (o->use_type && !EqualsIgnoreCase(o->type, storage::TypeName(e->value.type()))) {
-              return;
-            }
-            out->keys.emplace_back(e->key_view());
-          });
-        } while (c != 0 && --budget > 0 && static_cast<int64_t>(out->keys.size()) < o->count);
-        out->next = c;
-      },
-      [out, shard, num_shards](CommandContext& c) {
-        uint64_t next;
-        if (out->next != 0) {
-          next = (out->next << kShardBits) | shard;
-        } else if (shard + 1 < num_shards) {
-          next = shard + 1;
-        } else {
-          next = 0;
-        }
-        c.reply().ArrayHeader(2);
-        c.reply().Bulk(std::to_string(next));
-        c.reply().ArrayHeader(out->keys.size());
-        for (const std::string& k : out->keys) c.reply().Bulk(k);
-      });
+  auto out = std::make_shared<ScanState>();
+  out->options = std::move(o);
+  out->db = ctx.db_index();
+  out->num_shards = num_shards;
+  ScanShard(ctx, out, shard, dict_cursor);
 }
 
 }  // namespace

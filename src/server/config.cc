@@ -194,6 +194,11 @@ Status Config::Set(std::string_view name, std::string_view value, bool at_startu
 
 std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pattern) const {
   std::vector<std::pair<std::string, std::string>> out;
+  if (pattern.find_first_of("[*?") == std::string_view::npos) {
+    // A plain name is answered under the spelling it was asked with, as Redis 7 does.
+    if (const Param* p = Find(pattern)) out.emplace_back(std::string(pattern), Format(*p));
+    return out;
+  }
   for (const Param& p : params_) {
     if (GlobMatch(pattern, p.name, /*nocase=*/true)) out.emplace_back(p.name, Format(p));
   }
