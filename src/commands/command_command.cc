@@ -113,12 +113,12 @@ void ReplyInfo(protocol::ReplyBuilder& r, const CommandSpec& spec) {
                             : std::string_view(spec.flags & server::kFast ? "@fast" : "@slow"));
   StatusSet(r, m != nullptr ? m->tips : "");
   if (m != nullptr) {
-    r.ArrayHeader(m->key_specs.size());
+    r.SetHeader(m->key_specs.size());
     for (const KeySpecMeta& k : m->key_specs) ReplyKeySpec(r, k);
   } else {
-    r.ArrayHeader(0);
+    r.SetHeader(0);
   }
-  r.ArrayHeader(spec.subcommands.size());
+  r.SetHeader(spec.subcommands.size());
   for (const CommandSpec& sub : spec.subcommands) ReplyInfo(r, sub);
 }
 

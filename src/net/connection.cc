@@ -106,7 +106,7 @@ void Connection::ProcessInput() {
         waiting_ = true;
         return;
       }
-      reply().Error(parser_.error());
+      reply().Error("ERR " + parser_.error());
       SHOAL_LOG(kVerbose, "Protocol error (%s) from client: id=%d addr=%s", parser_.error(), id(),
                 peer_addr);
       close_after_reply = true;

@@ -39,7 +39,7 @@ enum CommandFlag : uint32_t {
 };
 
 struct CommandSpec {
-  std::string name;  // Lower case. Subcommands are named "container|sub".
+  std::string name{};  // Lower case. Subcommands are named "container|sub".
   int arity = 0;     // N: exactly N args (name included); -N: at least N.
   uint32_t flags = 0;
   int first_key = 0;  // 0: no keys.
@@ -47,7 +47,7 @@ struct CommandSpec {
   int key_step = 0;
   CommandHandler handler = nullptr;
   CommandHandler coordinator = nullptr;
-  std::vector<CommandSpec> subcommands;  // Non-empty for containers (CLIENT, CONFIG...).
+  std::vector<CommandSpec> subcommands{};  // Non-empty for containers (CLIENT, CONFIG...).
 
   bool is_container() const { return !subcommands.empty(); }
   bool has_keys() const { return first_key > 0; }

@@ -44,6 +44,7 @@ TEST(ShardSetTest, CrossShardPingPong) {
           if (++*count == kRounds) {
             done++;
             delete count;
+            delete step;  // Safe: this lambda is a copy posted to `from`, not *step itself.
           } else {
             (*step)();
           }
