@@ -50,7 +50,9 @@ TEST(CommandTableTest, KeyedCommandsThatMaySpanShardsHaveCoordinators) {
   for (const auto& spec : Table().all()) {
     if (!spec->has_keys()) continue;
     bool multi = spec->last_key < 0 || spec->last_key > spec->first_key;
-    if (multi) EXPECT_NE(spec->coordinator, nullptr) << spec->name;
+    if (multi) {
+      EXPECT_NE(spec->coordinator, nullptr) << spec->name;
+    }
   }
 }
 

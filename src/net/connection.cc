@@ -18,7 +18,7 @@ namespace shoal::net {
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
-constexpr size_t kCompactThreshold = 64 * 1024;
+constexpr size_t kKeepInputCapacity = 256 * 1024;  // Idle connections give back more than this.
 }  // namespace
 
 Connection::Connection(int fd_arg, shard::Shard* home, uint64_t id, std::string peer,
@@ -66,20 +66,20 @@ bool Connection::ReadSome() {
   server::ThreadState& ts = server::ThreadState::Get();
   const int64_t limit = server::ServerState::Get().config.client_query_buffer_limit.load();
   for (int rounds = 0; rounds < 16; ++rounds) {
-    size_t used = in_.size();
-    size_t want = std::max(kReadChunk, parser_.expected_size() > in_.size() - in_start_
-                                           ? parser_.expected_size() - (in_.size() - in_start_)
-                                           : size_t{0});
-    in_.resize(used + want);
-    ssize_t n = read(fd, in_.data() + used, want);
+    // A large bulk string being received gets room for all of it at once.
+    size_t want = kReadChunk;
+    if (parser_.expected_size() > in_.size()) {
+      want = std::max(want, parser_.expected_size() - in_.size());
+    }
+    char* dst = in_.PrepareAppend(want);
+    ssize_t n = read(fd, dst, want);
     if (n <= 0) {
-      in_.resize(used);
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
       return false;
     }
-    in_.resize(used + static_cast<size_t>(n));
+    in_.CommitAppend(static_cast<size_t>(n));
     ts.net_input_bytes += static_cast<uint64_t>(n);
-    if (static_cast<int64_t>(in_.size() - in_start_) > limit) {
+    if (static_cast<int64_t>(in_.size()) > limit) {
       SHOAL_LOG(kWarning, "Closing client that reached max query buffer length: id=%d addr=%s",
                 id(), peer_addr);
       return false;
@@ -91,13 +91,13 @@ bool Connection::ReadSome() {
 
 void Connection::ProcessInput() {
   last_interaction_ms = UnixTimeMs();
-  while (!waiting_ && !closed_ && !close_after_reply && in_start_ < in_.size()) {
-    std::string_view buf(in_.data() + in_start_, in_.size() - in_start_);
+  while (!waiting_ && !closed_ && !close_after_reply && !in_.empty()) {
+    std::string_view buf = in_.view();
     size_t consumed = 0;
     protocol::ParseState state = parser_.Parse(buf, &args_, &consumed);
     if (state == protocol::ParseState::kNeedMore) break;
     if (state == protocol::ParseState::kEmpty) {
-      in_start_ += consumed;
+      in_.Consume(consumed);
       continue;
     }
     if (state == protocol::ParseState::kError) {
@@ -110,7 +110,7 @@ void Connection::ProcessInput() {
       SHOAL_LOG(kVerbose, "Protocol error (%s) from client: id=%d addr=%s", parser_.error(), id(),
                 peer_addr);
       close_after_reply = true;
-      in_start_ = in_.size();
+      in_.Consume(in_.size());
       break;
     }
     server::Submitted r = server::Dispatcher::Submit(*this, args_);
@@ -118,19 +118,11 @@ void Connection::ProcessInput() {
       waiting_ = server::Dispatcher::Flush(*this);
       continue;  // When nothing was pending, retry now; otherwise the loop ends.
     }
-    in_start_ += consumed;
+    in_.Consume(consumed);
     if (r == server::Submitted::kAsync) waiting_ = true;
   }
   if (!waiting_ && server::Dispatcher::Flush(*this)) waiting_ = true;
-  // Drop consumed input; move the unread tail to the front only when it pays.
-  if (in_start_ == in_.size()) {
-    in_.clear();
-    in_start_ = 0;
-    if (in_.capacity() > 4 * kCompactThreshold) in_.shrink_to_fit();
-  } else if (in_start_ > kCompactThreshold && !waiting_) {
-    in_.erase(0, in_start_);
-    in_start_ = 0;
-  }
+  in_.ShrinkIfIdle(kKeepInputCapacity);
 }
 
 void Connection::ResumeAfterAsync() {

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "net/input_buffer.h"
 #include "protocol/resp_parser.h"
 #include "server/client.h"
 #include "shard/event_loop.h"
@@ -46,8 +47,7 @@ class Connection final : public server::Client, private shard::Watcher {
 
   protocol::RespParser parser_;
   protocol::ArgList args_;
-  std::string in_;         // Unparsed input starts at in_start_.
-  size_t in_start_ = 0;
+  InputBuffer in_;
   size_t out_sent_ = 0;    // Bytes of out() already written.
   bool waiting_ = false;   // A hop or fan-out for this client is in flight.
   bool closed_ = false;

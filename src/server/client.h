@@ -37,7 +37,8 @@ class Client {
   int fd = -1;
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
-  std::string last_command = "NULL";  // Full name of the last command run, for CLIENT LIST.
+  // Full name of the last command run, for CLIENT LIST (points into the command table).
+  std::string_view last_command = "NULL";
   bool close_after_reply = false;     // QUIT, CLIENT KILL of self, protocol errors.
   bool authenticated = true;          // False until AUTH when requirepass is set.
   // Hops and fan-outs in flight for this client; the connection may not be freed before 0.

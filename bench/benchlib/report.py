@@ -1,0 +1,285 @@
+"""Machine facts, medians over repetitions, and the Markdown of RESULTS.md.
+
+Everything here works on the plain results dict that run.py also saves as JSON, so a report can
+be re-rendered from a saved run (`run.py --render results.json`).
+"""
+
+import hashlib
+import os
+import platform
+import statistics
+import subprocess
+from pathlib import Path
+
+from .workload import TEST_LABELS
+
+# From the issue: the same workload on the same kind of 2-core machine.
+REFERENCE_US_PER_REQ = {
+    "Redis 7.0": {1: 14.7, 16: 1.43},
+    "do-nothing server": {1: 11.2, 16: 0.70},
+}
+
+
+def _run(argv) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine_info() -> dict:
+    model, flags = "unknown", ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            name, _, val = line.partition(":")
+            if name.strip() == "model name" and model == "unknown":
+                model = val.strip()
+            elif name.strip() == "flags" and not flags:
+                flags = val
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "virtualized": "hypervisor" in flags.split(),
+        "kernel": platform.release(),
+        "mem_gib": round(mem_kb / 2**20, 1),
+        "os": _os_name(),
+    }
+
+
+def _os_name() -> str:
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    return platform.system()
+
+
+def binary_info(path: str, repo: Path) -> dict:
+    """Identifies a Shoal binary: we cannot ask it for a version, so hash it and name the commit."""
+    data = Path(path).read_bytes()
+    commit = _run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"]) or "no commit"
+    dirty = _run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"])
+    return {
+        "path": str(path),
+        "sha256": hashlib.sha256(data).hexdigest()[:16],
+        "size": len(data),
+        "repo_commit": commit + (" (dirty tree)" if dirty else ""),
+    }
+
+
+def tool_versions(redis_bin: str, benchmark_bin: str) -> dict:
+    return {
+        "redis-server": _run([redis_bin, "--version"]),
+        "redis-benchmark": _run([benchmark_bin, "--version"]),
+        "python": platform.python_version(),
+    }
+
+
+def summarize(samples: list) -> dict:
+    """{(server, test, pipeline): medians (and the µs/req range) over repetitions}."""
+    groups = {}
+    for s in samples:
+        groups.setdefault((s["server"], s["test"], s["pipeline"]), []).append(s)
+    out = {}
+    for key, group in groups.items():
+        us = [s["us_per_req"] for s in group]
+        out[key] = {"runs": len(group), "us_min": min(us), "us_max": max(us)}
+        for field in ("us_per_req", "rps", "p50_ms", "p99_ms", "server_util", "client_util",
+                      "other_util"):
+            values = [s.get(field) for s in group if s.get(field) is not None]
+            out[key][field] = statistics.median(values) if values else None
+    return out
+
+
+def _ratio(value, base) -> str:
+    return "—" if value is None or not base else f"{value / base:.2f}×"
+
+
+def fmt(value, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def _cell_title(test: str, pipeline: int) -> str:
+    return f"{TEST_LABELS[test]}, -P {pipeline}"
+
+
+def summary_table(results: dict) -> str:
+    """Server CPU µs/request per cell: the one table to read first."""
+    stats = summarize(results["samples"])
+    names = [s["name"] for s in results["servers"]]
+    head = "| cell | " + " | ".join(
+        f"{n} µs/req" + ("" if n == "redis" else " | ×redis") for n in names) + " |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for cell in results["cells"]:
+        base = stats.get(("redis", cell["test"], cell["pipeline"]), {}).get("us_per_req")
+        row = [_cell_title(cell["test"], cell["pipeline"])]
+        for name in names:
+            st = stats.get((name, cell["test"], cell["pipeline"]))
+            us = st["us_per_req"] if st else None
+            row.append(fmt(us, ".2f") if st else _skip_mark(results, name, cell["test"]))
+            if name != "redis":
+                row.append(_ratio(us, base))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _skip_mark(results: dict, server: str, test: str) -> str:
+    return "unsupported" if results["skipped"].get(server, {}).get(test) else "—"
+
+
+def _cell_table(results: dict, stats: dict, cell: dict) -> str:
+    test, pipeline = cell["test"], cell["pipeline"]
+    base = stats.get(("redis", test, pipeline), {})
+    lines = [
+        f"### {_cell_title(test, pipeline)} (-n {cell['requests']} per run)",
+        "",
+        "| server | CPUs | µs/req median (min–max) | ×redis | ops/s | ×redis | p50 ms "
+        "| p99 ms | server CPU | client CPU | other CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for spec in results["servers"]:
+        name = spec["name"]
+        st = stats.get((name, test, pipeline))
+        if st is None:
+            why = results["skipped"].get(name, {}).get(test, "not run").replace("|", "\\|")
+            lines.append(f"| {name} | {spec['cpus'] or 'any'} | skipped: {why} ||||||||| ")
+            continue
+        lines.append(
+            f"| {name} | {spec['cpus'] or 'any'} "
+            f"| {st['us_per_req']:.2f} ({st['us_min']:.2f}–{st['us_max']:.2f}) "
+            f"| {'' if name == 'redis' else _ratio(st['us_per_req'], base.get('us_per_req'))} "
+            f"| {st['rps']:,.0f} "
+            f"| {'' if name == 'redis' else _ratio(st['rps'], base.get('rps'))} "
+            f"| {fmt(st['p50_ms'], '.3f')} | {fmt(st['p99_ms'], '.3f')} "
+            f"| {st['server_util']:.0%} | {st['client_util']:.0%} "
+            f"| {fmt(st['other_util'], '.0%')} |")
+    return "\n".join(lines)
+
+
+def memory_table(results: dict) -> str:
+    rows = results["memory"]
+    if not rows:
+        return ("No rows: see Notes." if results["settings"]["memory_keys"]
+                else "Not measured (`--memory-keys 0`).")
+    base = next((r for r in rows if r["server"] == "redis"), {})
+    lines = [
+        "| server | keys | DBSIZE | used_memory B/key | ×redis | VmRSS B/key | ×redis "
+        "| VmRSS after | load s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        def vs_redis(field):
+            return "" if r["server"] == "redis" else _ratio(r[field], base.get(field))
+
+        lines.append(
+            f"| {r['server']} | {r['keys']:,} | {fmt(r['dbsize'], ',')} "
+            f"| {fmt(r['used_bytes_per_key'], '.1f')} | {vs_redis('used_bytes_per_key')} "
+            f"| {fmt(r['rss_bytes_per_key'], '.1f')} | {vs_redis('rss_bytes_per_key')} "
+            f"| {r['rss_after'] / 2**20:.1f} MiB | {r['load_s']:.1f} |")
+    return "\n".join(lines)
+
+
+def _shared_cpu_note(spec: dict, client_cpus: str) -> str:
+    if not spec["cpus"] or not client_cpus:
+        return ""
+    common = set(spec["cpus"].split(",")) & set(client_cpus.split(","))
+    if not common:
+        return ""
+    return (f"`{spec['name']}` shares CPU {','.join(sorted(common))} with redis-benchmark: one "
+            f"core per server thread is what `--threads {spec['threads']}` asks for, and this "
+            "machine has no core to spare for the client. Its µs/req stays comparable (CPU time "
+            "is counted per thread, wherever it runs); its ops/s and latency do not, since server "
+            "and client compete for a core.\n\n")
+
+
+def render(results: dict) -> str:
+    m, v, st = results["machine"], results["versions"], results["settings"]
+    stats = summarize(results["samples"])
+    refs = "\n".join(f"- {name}: ≈{r[1]} µs/req at -P 1, ≈{r[16]} µs/req at -P 16"
+                     for name, r in REFERENCE_US_PER_REQ.items())
+    pins = "\n".join(f"- `{s['name']}`: {s['kind']}"
+                     + (f" `--threads {s['threads']}`" if s["kind"] == "shoal" else "")
+                     + f", pinned to CPUs `{s['cpus'] or 'none'}` (affinity seen: {s['affinity']})"
+                     for s in results["servers"])
+    shoal = v.get("shoal")
+    shoal_line = (f"- shoal-server: `{shoal['path']}`, sha256 {shoal['sha256']}, "
+                  f"repo at {shoal['repo_commit']}" if shoal else "- shoal-server: not run")
+    quick = " (**quick smoke run: numbers are noisy**)" if st["quick"] else ""
+    vm = " (virtual machine)" if m["virtualized"] else ""
+    order = ", ".join(s["name"] for s in results["servers"])
+    shared = "".join(_shared_cpu_note(spec, st["client_cpus"]) for spec in results["servers"])
+    settings = "\n".join([
+        f"- redis-benchmark `-c {st['clients']} -r {st['keyspace']} -d {st['value_size']}`, "
+        f"tests {', '.join(st['tests'])} at `-P` {', '.join(map(str, st['pipelines']))}, "
+        f"pinned to CPUs `{st['client_cpus'] or 'none'}`.",
+        f"- {st['reps']} repetition{'s' if st['reps'] != 1 else ''}, medians reported. In each "
+        f"repetition every cell runs on each server in turn ({order}); the others are "
+        f"{'frozen with SIGSTOP' if st['freeze_idle'] else 'left running'} meanwhile.",
+    ])
+    notes = "\n".join(f"- {n}" for n in results["notes"]) or "- none"
+    cells = "\n\n".join(_cell_table(results, stats, c) for c in results["cells"])
+    return f"""# Shoal benchmark results
+
+Generated by `bench/run.py` on {results['date']}{quick}.
+What is measured and why: `bench/README.md`.
+
+Reproduce from the repository root:
+
+```
+{results['command']}
+```
+
+## Machine and versions
+
+- {m['nproc']} CPUs: {m['cpu_model']}{vm}, {m['mem_gib']} GiB
+- kernel {m['kernel']}, {m['os']}
+- {v['redis-server']}
+- {v['redis-benchmark']}
+{shoal_line}
+- Python {v['python']}
+
+## Settings
+
+{settings}
+{pins}
+
+{shared}## Server CPU time per request (µs, median)
+
+Lower is better; ×redis < 1 means Shoal spends less CPU per request than Redis.
+
+{summary_table(results)}
+
+Reference points from the issue, same workload on the same kind of machine:
+{refs}
+
+The gap between Redis and the do-nothing server is all that a faster command path can win; the
+rest is the kernel's network stack.
+
+## Per cell
+
+µs/req = server CPU time / requests; ops/s, p50 and p99 as reported by redis-benchmark; server
+CPU = server CPU time / wall time (100% = one core busy); client CPU likewise for redis-benchmark
+(near 100% means the client, not the server, limited ops/s); other CPU = what the rest of the
+machine used meanwhile (other processes, VM steal): well above 0% means a disturbed run.
+
+{cells}
+
+## Memory
+
+Fresh server per row, `{results['settings']['memory_keys']:,}` keys `key:%012d` with
+{st['value_size']}-byte values loaded by pipelined SET; bytes per key = (after − before) / keys,
+from `used_memory` (INFO memory) and from VmRSS (/proc/PID/status).
+
+{memory_table(results)}
+
+## Notes
+
+{notes}
+"""

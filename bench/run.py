@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""Benchmarks Shoal against Debian's redis-server: server CPU time per request, ops/s, latency
+and memory per key. Writes bench/RESULTS.md and its raw data, bench/RESULTS.json.
+
+    bench/run.sh --only redis --quick     # smoke test, under a minute, no Shoal needed
+    bench/run.sh                          # full run, redis + shoal --threads 1 and 2
+
+See bench/README.md for what is measured and why. Python 3 standard library only.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shlex
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchlib import memory, report, resp, servers, workload
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+
+# Defaults sized for the 2-core reference machine: each full cell runs a few seconds
+# (Redis does ~65k req/s at -P 1 and ~650k at -P 16 there; MSET -P 16 takes longest, ~12 s).
+# Default -n: (at -P 1, at any deeper pipeline).
+FULL = {"reps": 5, "requests": (150_000, 1_500_000), "memory_keys": 1_000_000}
+QUICK = {"reps": 1, "requests": (10_000, 100_000), "memory_keys": 100_000}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--shoal-bin", default=str(REPO_DIR / "build/release/shoal-server"))
+    p.add_argument("--redis-bin", default="redis-server")
+    p.add_argument("--benchmark-bin", default="redis-benchmark")
+    p.add_argument("--only", choices=["redis", "shoal"], help="run just one server kind")
+    p.add_argument("--threads", default="1,2", help="Shoal --threads values, one server each")
+    p.add_argument("--reps", type=int, help=f"repetitions (default {FULL['reps']})")
+    p.add_argument("--requests", help="redis-benchmark -n, one per --pipelines value or one "
+                   "for all (default %d at -P 1, %d deeper)" % FULL["requests"])
+    p.add_argument("--pipelines", default="1,16", help="redis-benchmark -P values")
+    p.add_argument("--tests", default="set,get,incr,mset",
+                   help=f"redis-benchmark -t values, of {','.join(workload.TEST_LABELS)}")
+    p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--keyspace", type=int, default=100_000)
+    p.add_argument("--value-size", type=int, default=32)
+    p.add_argument("--memory-keys", type=int,
+                   help=f"keys for the memory table, 0 to skip (default {FULL['memory_keys']:,})")
+    p.add_argument("--server-cpus", default="0", help="taskset CPU list for a server")
+    p.add_argument("--wide-server-cpus", default="0,1",
+                   help="CPU list for a Shoal whose --threads exceeds --server-cpus' count")
+    p.add_argument("--client-cpus", default="1", help="CPU list for redis-benchmark")
+    p.add_argument("--no-pin", action="store_true", help="run everything without taskset")
+    p.add_argument("--no-freeze", action="store_true",
+                   help="leave idle servers running instead of SIGSTOPping them")
+    p.add_argument("--cell-timeout", type=float, default=600.0,
+                   help="seconds one redis-benchmark run may take")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke test: %d rep, -n %d/%d, %d keys; writes bench/out/ unless --out "
+                   "is given" % (QUICK["reps"], *QUICK["requests"], QUICK["memory_keys"]))
+    p.add_argument("--out", help="Markdown report (default bench/RESULTS.md; JSON beside it)")
+    p.add_argument("--render", metavar="JSON", help="only re-render the report of a saved run")
+    args = p.parse_args(argv)
+    defaults = QUICK if args.quick else FULL
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.out is None:
+        args.out = str(BENCH_DIR / ("out/RESULTS-quick.md" if args.quick else "RESULTS.md"))
+    args.tests = _list(args.tests, str)
+    args.pipelines = _list(args.pipelines, int)
+    args.threads = _list(args.threads, int)
+    if isinstance(args.requests, tuple):
+        args.requests = [args.requests[0 if p == 1 else 1] for p in args.pipelines]
+    else:
+        args.requests = _list(args.requests, int)
+    if len(args.requests) == 1:
+        args.requests *= len(args.pipelines)
+    if len(args.requests) != len(args.pipelines):
+        p.error("--requests needs one count per --pipelines value, or a single count")
+    if unknown := set(args.tests) - set(workload.TEST_LABELS):
+        p.error(f"unknown tests: {', '.join(sorted(unknown))}")
+    if args.no_pin:
+        args.server_cpus = args.wide_server_cpus = args.client_cpus = ""
+    return args
+
+
+def _list(text: str, kind) -> list:
+    return [kind(x) for x in text.split(",") if x.strip()]
+
+
+def server_specs(args) -> list:
+    specs = []
+    if args.only != "shoal":
+        specs.append(servers.ServerSpec("redis", "redis", args.redis_bin, 1, args.server_cpus))
+    if args.only != "redis":
+        narrow = len(servers.parse_cpu_list(args.server_cpus)) if args.server_cpus else 0
+        for t in args.threads:
+            cpus = args.wide_server_cpus if args.server_cpus and t > narrow else args.server_cpus
+            specs.append(servers.ServerSpec(f"shoal-t{t}", "shoal", args.shoal_bin, t, cpus))
+    return specs
+
+
+def check_setup(args, specs) -> None:
+    """Fails before anything starts, with a message that says what to do."""
+    for tool in {args.redis_bin, args.benchmark_bin} | ({"taskset"} if not args.no_pin else set()):
+        if not shutil.which(tool):
+            sys.exit(f"error: {tool} not found on PATH")
+    if any(s.kind == "shoal" for s in specs) and not os.access(args.shoal_bin, os.X_OK):
+        sys.exit(f"error: no Shoal binary at {args.shoal_bin}.\nBuild it, pass --shoal-bin, "
+                 "or run --only redis.")
+    usable = os.sched_getaffinity(0)
+    for cpus in {args.server_cpus, args.wide_server_cpus, args.client_cpus} - {""}:
+        if missing := set(servers.parse_cpu_list(cpus)) - usable:
+            sys.exit(f"error: CPUs {sorted(missing)} are not available here (have "
+                     f"{sorted(usable)}); pass --server-cpus/--client-cpus or --no-pin")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_memory(args, specs, log_dir, notes) -> list:
+    rows = []
+    for spec in specs:
+        log(f"memory: {spec.name}: loading {args.memory_keys:,} keys")
+        try:
+            row = memory.measure(spec, log_dir, args.memory_keys, args.value_size)
+        except (RuntimeError, OSError, resp.RespError, resp.ProtocolError) as err:
+            # Not fatal: the server may still serve the throughput cells it supports.
+            notes.append(f"{spec.name}: no memory row, loading failed: {err}")
+            log(f"warning: {notes[-1]}")
+            continue
+        log(f"memory: {spec.name}: used_memory {report.fmt(row['used_bytes_per_key'], '.1f')} "
+            f"B/key, VmRSS {row['rss_bytes_per_key']:.1f} B/key")
+        rows.append(row)
+    return rows
+
+
+def run_throughput(args, specs, log_dir, results) -> None:
+    wl = workload.Workload(args.clients, args.keyspace, args.value_size, args.client_cpus,
+                           args.benchmark_bin, args.cell_timeout)
+    running = []
+    for spec in specs:
+        server = servers.Server(spec, log_dir).start()
+        running.append(server)
+        spec_row = next(s for s in results["servers"] if s["name"] == spec.name)
+        spec_row["affinity"] = server.affinity()
+        bad = {t: why for t, why in workload.preflight(server, args.tests).items() if why}
+        if bad:
+            results["skipped"][spec.name] = bad
+            for test, why in bad.items():
+                results["notes"].append(f"{spec.name} skips {test}: preflight `{why}`")
+                log(f"warning: {spec.name} skips {test}: {why}")
+    if not args.no_freeze:
+        for server in running:
+            server.freeze()
+    total = args.reps * len(results["cells"]) * len(running)
+    done = 0
+    for rep in range(1, args.reps + 1):
+        for cell in results["cells"]:
+            for server in running:
+                done += 1
+                test, pipeline = cell["test"], cell["pipeline"]
+                if test in results["skipped"].get(server.spec.name, {}):
+                    continue
+                idle = [s for s in running if s is not server]
+                if not args.no_freeze:
+                    server.thaw()
+                try:
+                    sample = workload.measure(server, idle, test, pipeline, cell["requests"], wl)
+                finally:
+                    if not args.no_freeze and server.alive():
+                        server.freeze()
+                sample["rep"] = rep
+                results["samples"].append(sample)
+                log(f"[{done}/{total}] rep {rep} {test} -P {pipeline} {server.spec.name}: "
+                    f"{sample['us_per_req']:.2f} µs/req, {sample['rps']:,.0f} ops/s, "
+                    f"p50 {sample['p50_ms']} ms, p99 {sample['p99_ms']} ms")
+    for server in running:
+        server.stop()
+
+
+def add_sample_notes(results) -> None:
+    samples = results["samples"]
+    if exited := [s for s in samples if s["threads_exited"]]:
+        results["notes"].append(f"{len(exited)} samples lost server threads mid-run (their CPU "
+                                "time is missing from µs/req)")
+    if disturbed := [s for s in samples if s["other_util"] > 0.10]:
+        worst = max(s["other_util"] for s in disturbed)
+        results["notes"].append(
+            f"{len(disturbed)} of {len(samples)} samples ran while the rest of the machine used "
+            f"over 10% of a core (worst {worst:.0%}); prefer a quiet machine for numbers to keep")
+    if samples and (steal := max(s["steal_util"] for s in samples)) > 0.01:
+        results["notes"].append(f"VM steal time reached {steal:.0%} of a core in one sample")
+    if samples and len(results["servers"]) > 1:
+        worst = max(samples, key=lambda s: s["idle_servers_cpu_ns"] / max(1, s["server_cpu_ns"]))
+        share = worst["idle_servers_cpu_ns"] / max(1, worst["server_cpu_ns"])
+        results["notes"].append(f"idle servers used at most {share:.2%} of the measured "
+                                "server's CPU time during any sample")
+
+
+def write(results, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    out.write_text(report.render(results))
+    log(f"wrote {out} and {out.with_suffix('.json').name}")
+
+
+def main() -> int:
+    args = parse_args()
+    if args.render:
+        results = json.loads(Path(args.render).read_text())
+        write(results, Path(args.out))
+        return 0
+    specs = server_specs(args)
+    check_setup(args, specs)
+    # SIGTERM and SIGHUP unwind like Ctrl-C, so the `finally` below stops the servers.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _: sys.exit(128 + signum))
+    log_dir = Path(tempfile.mkdtemp(prefix="shoal-bench-"))
+    log(f"server logs: {log_dir}")
+    cmd_args = shlex.join(sys.argv[1:])
+    results = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": f"bench/run.sh {cmd_args}".strip(),
+        "machine": report.machine_info(),
+        "versions": report.tool_versions(args.redis_bin, args.benchmark_bin),
+        "settings": {
+            "quick": args.quick, "reps": args.reps, "tests": args.tests,
+            "pipelines": args.pipelines, "requests": args.requests, "clients": args.clients,
+            "keyspace": args.keyspace, "value_size": args.value_size,
+            "memory_keys": args.memory_keys, "client_cpus": args.client_cpus,
+            "freeze_idle": not args.no_freeze,
+        },
+        "servers": [{"name": s.name, "kind": s.kind, "threads": s.threads, "cpus": s.cpus,
+                     "affinity": None} for s in specs],
+        "cells": [{"test": t, "pipeline": p, "requests": n}
+                  for p, n in zip(args.pipelines, args.requests) for t in args.tests],
+        "samples": [], "skipped": {}, "memory": [], "notes": [],
+    }
+    if any(s.kind == "shoal" for s in specs):
+        results["versions"]["shoal"] = report.binary_info(args.shoal_bin, REPO_DIR)
+    start = time.monotonic()
+    try:
+        if args.memory_keys > 0:
+            results["memory"] = run_memory(args, specs, log_dir, results["notes"])
+        run_throughput(args, specs, log_dir, results)
+    except (servers.ServerStartError, workload.BenchmarkError, RuntimeError) as err:
+        log(f"error: {err}\nserver logs: {log_dir}")
+        return 1
+    except KeyboardInterrupt:
+        log("interrupted; servers stopped")
+        return 130
+    finally:
+        servers.stop_all()
+    add_sample_notes(results)
+    results["notes"].append(f"run took {time.monotonic() - start:.0f} s")
+    write(results, Path(args.out))
+    print(report.summary_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
