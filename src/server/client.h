@@ -17,7 +17,7 @@ class Shard;
 
 namespace shoal::server {
 
-struct RemoteBatch;
+struct PipelineRun;
 
 class Client {
  public:
@@ -48,8 +48,8 @@ class Client {
   std::string& out() { return out_; }
   protocol::ReplyBuilder& reply() { return reply_; }
 
-  // Commands queued for a remote shard, not yet sent (see Dispatcher).
-  std::unique_ptr<RemoteBatch>& pending_batch() { return batch_; }
+  // The squashed pipeline run being assembled or executed (see Dispatcher).
+  std::unique_ptr<PipelineRun>& pipeline_run() { return run_; }
 
   // An asynchronous command (a hop or a fan-out) finished and its reply is in out(): resume
   // reading the pipeline. Called on the home thread.
@@ -68,7 +68,7 @@ class Client {
  private:
   uint64_t id_;
   shard::Shard* home_;
-  std::unique_ptr<RemoteBatch> batch_;
+  std::unique_ptr<PipelineRun> run_;
 };
 
 }  // namespace shoal::server

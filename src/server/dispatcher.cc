@@ -97,6 +97,7 @@ void AppendToBatch(RemoteBatch& batch, const CommandSpec* spec, const protocol::
 void RunBatch(RemoteBatch& batch, shard::Shard& shard) {
   protocol::ReplyBuilder reply(&batch.replies, batch.resp);
   std::vector<std::string_view> argv;
+  batch.reply_ends.reserve(batch.commands.size());
   for (const RemoteBatch::Command& cmd : batch.commands) {
     argv.clear();
     for (uint32_t i = 0; i < cmd.argc; ++i) {
@@ -105,7 +106,25 @@ void RunBatch(RemoteBatch& batch, shard::Shard& shard) {
     }
     CommandContext ctx(cmd.spec, argv, &reply, &shard, batch.db_index, nullptr);
     RunCommandHere(*cmd.spec, ctx, /*coordinator=*/false);
+    batch.reply_ends.push_back(batch.replies.size());
   }
+}
+
+// The run's batch for `target`, created on first use.
+RemoteBatch* BatchFor(PipelineRun& run, Client& client, shard::ShardId target, uint8_t* index) {
+  for (size_t i = 0; i < run.batches.size(); ++i) {
+    if (run.batches[i]->target == target) {
+      *index = static_cast<uint8_t>(i);
+      return run.batches[i].get();
+    }
+  }
+  auto b = std::make_unique<RemoteBatch>();
+  b->target = target;
+  b->db_index = client.db_index;
+  b->resp = client.resp;
+  *index = static_cast<uint8_t>(run.batches.size());
+  run.batches.push_back(std::move(b));
+  return run.batches.back().get();
 }
 
 }  // namespace
@@ -126,27 +145,58 @@ void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinat
   }
 }
 
-Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
-  std::unique_ptr<RemoteBatch>& batch = client.pending_batch();
-  Plan plan = MakePlan(client, args);
-  if (plan.site == Site::kShard && plan.error.empty() && plan.shard != client.home().id()) {
-    if (batch == nullptr) {
-      batch = std::make_unique<RemoteBatch>();
-      batch->target = plan.shard;
-      batch->db_index = client.db_index;
-      batch->resp = client.resp;
-    } else if (batch->target != plan.shard || batch->db_index != client.db_index ||
-               batch->commands.size() >= kMaxBatchCommands) {
-      return Submitted::kDeferred;
+void PipelineRun::StitchInto(std::string* out) const {
+  std::vector<size_t> next(batches.size(), 0);  // Next command per batch.
+  size_t next_local = 0;
+  for (uint8_t src : order) {
+    const std::string* text;
+    const std::vector<size_t>* ends;
+    size_t* i;
+    if (src == kLocal) {
+      text = &local_replies;
+      ends = &local_ends;
+      i = &next_local;
+    } else {
+      text = &batches[src]->replies;
+      ends = &batches[src]->reply_ends;
+      i = &next[src];
     }
+    size_t begin = *i == 0 ? 0 : (*ends)[*i - 1];
+    out->append(*text, begin, (*ends)[*i] - begin);
+    ++*i;
+  }
+}
+
+Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
+  std::unique_ptr<PipelineRun>& run = client.pipeline_run();
+  Plan plan = MakePlan(client, args);
+  ThreadState& ts = ThreadState::Get();
+  const bool single_shard = plan.site == Site::kShard && plan.error.empty();
+  if (single_shard && plan.shard != client.home().id()) {
+    if (run == nullptr) run = std::make_unique<PipelineRun>();
+    if (run->order.size() >= kMaxBatchCommands) return Submitted::kDeferred;
+    uint8_t index;
+    RemoteBatch* batch = BatchFor(*run, client, plan.shard, &index);
     AppendToBatch(*batch, plan.spec, args);
+    run->order.push_back(index);
     client.last_command = plan.spec->name;
     return Submitted::kBatched;
   }
-  // Everything else runs here and now, so it must wait for a pending batch's replies.
-  if (batch != nullptr) return Submitted::kDeferred;
+  if (single_shard && run != nullptr) {
+    // Owned here while other shards work on the run: run now, hold the reply back.
+    if (run->order.size() >= kMaxBatchCommands) return Submitted::kDeferred;
+    client.last_command = plan.spec->name;
+    protocol::ReplyBuilder held(&run->local_replies, client.resp);
+    ArgSpan argv(args.data(), args.size());
+    CommandContext ctx(plan.spec, argv, &held, &client.home(), client.db_index, &client);
+    RunCommandHere(*plan.spec, ctx, /*coordinator=*/false);
+    run->local_ends.push_back(run->local_replies.size());
+    run->order.push_back(PipelineRun::kLocal);
+    return Submitted::kBatched;
+  }
+  // Everything else runs alone: it waits for the pending run's replies.
+  if (run != nullptr) return Submitted::kDeferred;
 
-  ThreadState& ts = ThreadState::Get();
   if (!plan.error.empty()) {
     if (plan.spec != nullptr) ts.command_stats[plan.spec].rejected_calls++;
     client.reply().Error(plan.error);
@@ -160,21 +210,39 @@ Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
   return ctx.async() ? Submitted::kAsync : Submitted::kDone;
 }
 
+// Runs on: the client's home thread, when the last batch of its run is back.
+static void FinishRun(Client* c) {
+  std::unique_ptr<PipelineRun> run = std::move(c->pipeline_run());
+  c->in_flight--;
+  run->StitchInto(&c->out());
+  c->ResumeAfterAsync();
+}
+
 bool Dispatcher::Flush(Client& client) {
-  std::unique_ptr<RemoteBatch> batch = std::move(client.pending_batch());
-  if (batch == nullptr) return false;
+  std::unique_ptr<PipelineRun>& run = client.pipeline_run();
+  if (run == nullptr) return false;
+  if (run->batches.empty()) {
+    // Everything ran inline after all: no need to wait.
+    run->StitchInto(&client.out());
+    run.reset();
+    return false;
+  }
   shard::Shard* home = &client.home();
-  shard::Shard* target = &ServerState::Get().shards->shard(batch->target);
+  shard::ShardSet& shards = *ServerState::Get().shards;
   Client* c = &client;
   c->in_flight++;
-  target->Post([batch = std::move(batch), home, target, c]() mutable {
-    RunBatch(*batch, *target);
-    home->Post([batch = std::move(batch), c]() {
-      c->in_flight--;
-      c->out().append(batch->replies);
-      c->ResumeAfterAsync();
+  run->outstanding = run->batches.size();
+  PipelineRun* r = run.get();  // Stays with the client until FinishRun; batches point into it.
+  for (auto& b : r->batches) {
+    RemoteBatch* batch = b.get();
+    shard::Shard* target = &shards.shard(batch->target);
+    target->Post([batch, target, home, c, r] {
+      RunBatch(*batch, *target);
+      home->Post([c, r] {
+        if (--r->outstanding == 0) FinishRun(c);
+      });
     });
-  });
+  }
   return true;
 }
 

@@ -1,23 +1,31 @@
 // Dispatcher: takes a connection's parsed commands one by one and gets each executed where its
 // keys live, keeping replies in the client's order.
 //
-//   connection thread                         owner shard thread
-//   -----------------                         ------------------
-//   Submit(args) --local key--> handler runs inline, reply appended to client.out()
-//   Submit(args) --remote key--> appended to client's RemoteBatch (no message yet)
-//   Submit(args) --same remote shard--> appended to the same batch
-//   Submit(args) --anything else--> kDeferred: caller stops and calls Flush()
-//   Flush() ----------- one message ------->  runs every command of the batch, in order,
-//                                             replies into the batch's buffer
-//   ResumeAfterAsync() <---- one message ---  batch comes back; replies appended to client.out()
+// Pipelines are squashed: a run of consecutive single-shard commands is split by owner shard,
+// each shard gets ONE message with its share (in the client's order), all shards work in
+// parallel, and the replies are stitched back into the client's order when all are back:
 //
-// So a pipeline bound for one other shard costs one hop per batch, not per command, and a
-// command never overtakes an earlier one from the same client. Commands whose keys span shards
-// go through their coordinator (see command_table.h), also asynchronous.
+//   connection thread                              owner shard threads
+//   -----------------                              -------------------
+//   Submit(SET a) --owner: shard 1--> queued for shard 1
+//   Submit(GET b) --owner: here-----> runs inline now; its reply is held back
+//   Submit(GET c) --owner: shard 1--> queued for shard 1
+//   Submit(INCR d) --owner: shard 2--> queued for shard 2
+//   Submit(KEYS *) --no single owner--> kDeferred: the caller stops and calls Flush()
+//   Flush() ---- one message per shard ------->  shard 1: SET a, GET c   shard 2: INCR d
+//   ResumeAfterAsync() <--- one message each --  replies stitched: SET a, GET b, GET c, INCR d
+//
+// What is kept: every key's commands run in the client's order (a key has one owner), and a
+// command whose keys span shards, or that has no keys (KEYS, SELECT, INFO...), waits for
+// everything before it and holds back everything after it. So a client always observes its own
+// writes. What is relaxed, as in other multi-threaded Redis servers: within one pipelined run,
+// two commands on different shards may take effect in either order as seen by *other* clients.
+// A client that needs them ordered for others uses MULTI (the transaction layer, issue #4).
 //
 // Thread: the client's home thread.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,8 +36,8 @@
 
 namespace shoal::server {
 
-// Commands for one remote shard, with their arguments owned (the sender's read buffer is reused
-// as soon as the batch is posted).
+// Commands for one shard, with their arguments owned (the sender's read buffer is reused as
+// soon as the batch is posted).
 struct RemoteBatch {
   shard::ShardId target = 0;
   int db_index = 0;
@@ -42,25 +50,40 @@ struct RemoteBatch {
   };
   std::vector<Command> commands;
   std::vector<std::pair<size_t, size_t>> spans;  // (offset in arena, length) per argument.
-  std::string replies;  // Filled on the target shard.
+  std::string replies;             // Filled on the target shard.
+  std::vector<size_t> reply_ends;  // Offset in `replies` just past each command's reply.
+};
+
+// A squashed run of pipelined commands being executed (see above).
+struct PipelineRun {
+  static constexpr uint8_t kLocal = 0xff;
+  std::vector<std::unique_ptr<RemoteBatch>> batches;  // At most one per shard.
+  std::string local_replies;       // Replies of commands that ran inline, held back.
+  std::vector<size_t> local_ends;
+  std::vector<uint8_t> order;      // Per command: index into `batches`, or kLocal.
+  size_t outstanding = 0;          // Batches sent and not back yet.
+
+  bool empty() const { return order.empty(); }
+  // Appends every reply to `out` in the client's order.
+  void StitchInto(std::string* out) const;
 };
 
 enum class Submitted {
   kDone,      // Ran (or was rejected); its reply is in client.out().
-  kBatched,   // Queued for a remote shard: call Flush() before waiting for input.
-  kDeferred,  // Not taken: a batch is pending. Flush(), wait, then submit it again.
+  kBatched,   // Taken into the current run: call Flush() before waiting for input.
+  kDeferred,  // Not taken: a run is pending. Flush(), wait, then submit it again.
   kAsync,     // Taken; ResumeAfterAsync() follows when its reply is in client.out().
 };
 
 class Dispatcher {
  public:
   static Submitted Submit(Client& client, const protocol::ArgList& args);
-  // Sends the pending batch, if any. Returns true if the client must now wait for
-  // ResumeAfterAsync().
+  // Sends the pending run, if any. Returns true if the client must now wait for
+  // ResumeAfterAsync(); false if there was nothing to send or everything ran inline.
   static bool Flush(Client& client);
 };
 
-// Runs `spec` with `args` here and now (used by Dispatcher and by tests). Records command stats.
-void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinator);
+// Runs `spec` here and now, recording command stats.
+void RunCommandHere(const CommandSpec& spec, class CommandContext& ctx, bool coordinator);
 
 }  // namespace shoal::server

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "shard/shard_set.h"
 
 namespace shoal::shard {
 
@@ -38,7 +39,35 @@ Shard::~Shard() {
 Shard* Shard::Current() { return t_current_shard; }
 
 void Shard::Post(Task task) {
-  inbox_.Push(new TaskNode(std::move(task)));
+  Shard* sender = Current();
+  if (sender != nullptr && sender != this) {
+    if (sender->outbox_.size() <= id_) sender->outbox_.resize(id_ + 1);
+    std::vector<Task>& box = sender->outbox_[id_];
+    if (box.empty()) sender->outbox_dirty_.push_back(id_);
+    box.push_back(std::move(task));
+    return;
+  }
+  Enqueue(new TaskNode(std::move(task)));
+}
+
+void Shard::FlushOutboxes() {
+  if (outbox_dirty_.empty()) return;
+  std::vector<ShardId> dirty;
+  dirty.swap(outbox_dirty_);
+  for (ShardId target : dirty) {
+    std::vector<Task> batch;
+    batch.swap(outbox_[target]);
+    Shard& peer = set_->shard(target);
+    if (batch.size() == 1) {
+      peer.Enqueue(new TaskNode(std::move(batch[0])));
+    } else {
+      peer.Enqueue(new TaskNode(std::move(batch)));
+    }
+  }
+}
+
+void Shard::Enqueue(TaskNode* node) {
+  inbox_.Push(node);
   // Pairs with the fence in Run(): either we see the consumer's `sleeping_`, or it sees our push.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   // Only the producer that flips `sleeping_` pays for the system call.
@@ -60,9 +89,14 @@ bool Shard::DrainInbox(size_t budget) {
     MpscNode* n = inbox_.Pop();
     if (n == nullptr) return inbox_.MaybeNonEmpty();
     auto* node = static_cast<TaskNode*>(n);
-    node->task();
+    if (node->task) {
+      node->task();
+      ++tasks_run_;
+    } else {
+      for (Task& t : node->tasks) t();
+      tasks_run_ += node->tasks.size();
+    }
     delete node;
-    ++tasks_run_;
   }
   return true;
 }
@@ -71,6 +105,7 @@ void Shard::Run() {
   t_current_shard = this;
   while (!stop_.load(std::memory_order_acquire)) {
     bool more = DrainInbox(1024);
+    FlushOutboxes();  // Replies produced by the tasks just run.
     int wait = 0;
     if (!more && deferred_.empty()) {
       // Announce the sleep, then look once more: a producer either sees the flag and wakes
@@ -90,7 +125,9 @@ void Shard::Run() {
       run.swap(deferred_);
       for (Task& t : run) t();
     }
+    FlushOutboxes();  // Work this iteration's events sent to other shards.
   }
+  FlushOutboxes();
   DrainInbox(SIZE_MAX);
   t_current_shard = nullptr;
 }

@@ -7,6 +7,12 @@
 //
 // Wake-up: a shard about to sleep in epoll_wait sets `sleeping_`; a producer that finds it set
 // writes the shard's eventfd. A busy shard takes tasks without any system call.
+//
+// Coalescing: a task posted from one shard thread to another does not leave at once. It waits in
+// the sender's outbox for that target until the sender finishes its current loop iteration, and
+// then all of them travel as one message with at most one wake-up. Without this, a sender that
+// wakes a sleeping peer is often preempted by it on the spot (the scheduler favours the sleeper),
+// and two shards ping-pong one message per context switch.
 #pragma once
 
 #include <absl/functional/any_invocable.h>
@@ -37,7 +43,8 @@ class Shard : private Watcher {
   ShardSet& shard_set() { return *set_; }
   EventLoop& loop() { return loop_; }
 
-  // Thread-safe: runs `task` on this shard's thread.
+  // Thread-safe: runs `task` on this shard's thread. Tasks from one thread to one shard run in
+  // the order they were posted.
   void Post(Task task);
 
   // Owner thread only.
@@ -62,8 +69,14 @@ class Shard : private Watcher {
  private:
   struct TaskNode : MpscNode {
     explicit TaskNode(Task t) : task(std::move(t)) {}
-    Task task;
+    explicit TaskNode(std::vector<Task> ts) : tasks(std::move(ts)) {}
+    Task task;                // A single task...
+    std::vector<Task> tasks;  // ...or a coalesced batch (when `task` is empty).
   };
+
+  void Enqueue(TaskNode* node);
+  // Sends every outbox's tasks to its shard, one message each.
+  void FlushOutboxes();
 
   void OnEvents(uint32_t events) override;  // The eventfd fired.
   // Runs up to `budget` queued tasks; returns true if more may be waiting.
@@ -79,6 +92,8 @@ class Shard : private Watcher {
   std::atomic<bool> stop_{false};
   std::vector<std::unique_ptr<storage::Db>> dbs_;
   std::vector<Task> deferred_;
+  std::vector<std::vector<Task>> outbox_;  // Per target shard id; owner thread only.
+  std::vector<ShardId> outbox_dirty_;
   uint64_t tasks_run_ = 0;
   int expire_db_cursor_ = 0;
 };
