@@ -148,6 +148,7 @@ int main(int argc, char** argv) {
   shards.Start(
       [&listeners](shoal::shard::Shard& s) {
         for (auto& l : listeners[s.id()]) l->Start();
+        s.loop().AddTimer(1000, shoal::net::CloseIdleConnections);
       },
       CloseShardConnections);
   SHOAL_LOG(kNotice, "Shoal %s (Redis %s compatible), pid %d, %d shard threads", kShoalVersion,

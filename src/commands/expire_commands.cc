@@ -79,7 +79,7 @@ void ExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, true, false); }
 void PExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, false, false); }
 
 void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
-  storage::Entry* e = ctx.db().Find(ctx.arg(1), ctx.now_ms(), /*touch=*/false);
+  storage::Entry* e = ctx.db().Find(ctx.arg(1), ctx.now_ms(), kReadNoTouch);
   if (e == nullptr) return ctx.reply().Integer(-2);
   int64_t when = ctx.db().GetExpire(e);
   if (when == -1) return ctx.reply().Integer(-1);

@@ -30,10 +30,16 @@ inline bool ArgIs(std::string_view arg, std::string_view word) {
   return EqualsIgnoreCase(arg, word);
 }
 
+// Lookups by read commands count keyspace hits and misses (INFO stats), as in Redis.
+inline constexpr uint8_t kRead = storage::kLookupTouch | storage::kLookupRead;
+inline constexpr uint8_t kReadNoTouch = storage::kLookupRead;
+inline constexpr uint8_t kWriteLookup = storage::kLookupTouch;
+
 // The live entry for `key` if it holds a string; WrongType if it holds something else;
 // nullptr if absent.
-inline Result<storage::Entry*> FindString(CommandContext& ctx, std::string_view key) {
-  storage::Entry* e = ctx.db().Find(key, ctx.now_ms());
+inline Result<storage::Entry*> FindString(CommandContext& ctx, std::string_view key,
+                                          uint8_t flags = kWriteLookup) {
+  storage::Entry* e = ctx.db().Find(key, ctx.now_ms(), flags);
   if (e != nullptr && !e->value.is_string()) return Status::WrongType();
   return e;
 }

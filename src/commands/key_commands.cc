@@ -20,10 +20,10 @@ int64_t DeleteKey(storage::Db& db, std::string_view key, int64_t now) {
   return db.Erase(key, now) ? 1 : 0;
 }
 int64_t KeyExists(storage::Db& db, std::string_view key, int64_t now) {
-  return db.Find(key, now, /*touch=*/false) != nullptr ? 1 : 0;
+  return db.Find(key, now, kReadNoTouch) != nullptr ? 1 : 0;
 }
 int64_t TouchKey(storage::Db& db, std::string_view key, int64_t now) {
-  return db.Find(key, now) != nullptr ? 1 : 0;
+  return db.Find(key, now, kRead) != nullptr ? 1 : 0;
 }
 
 template <KeyCounter op>
@@ -51,7 +51,7 @@ void CountKeysCoordinator(CommandContext& ctx) {
 }
 
 void Type(CommandContext& ctx) {
-  Entry* e = ctx.db().Find(ctx.arg(1), ctx.now_ms(), /*touch=*/false);
+  Entry* e = ctx.db().Find(ctx.arg(1), ctx.now_ms(), kReadNoTouch);
   ctx.reply().SimpleString(e == nullptr ? "none" : storage::TypeName(e->value.type()));
 }
 

@@ -131,8 +131,8 @@ void ReplyLcs(CommandContext& ctx, std::string_view a, std::string_view b, const
 constexpr std::string_view kNotStrings = "ERR The specified keys must contain string values";
 
 void Lcs(CommandContext& ctx) {
-  storage::Entry* ea = ctx.db().Find(ctx.arg(1), ctx.now_ms());
-  storage::Entry* eb = ctx.db().Find(ctx.arg(2), ctx.now_ms());
+  storage::Entry* ea = ctx.db().Find(ctx.arg(1), ctx.now_ms(), kRead);
+  storage::Entry* eb = ctx.db().Find(ctx.arg(2), ctx.now_ms(), kRead);
   if ((ea != nullptr && !ea->value.is_string()) || (eb != nullptr && !eb->value.is_string())) {
     return ctx.ReplyError(kNotStrings);
   }
@@ -164,7 +164,7 @@ void LcsCoordinator(CommandContext& ctx) {
       [f, owners, db](shard::Shard& s) {
         for (int k = 0; k < 2; ++k) {
           if (owners[k] != s.id()) continue;
-          storage::Entry* e = s.db(db).Find(f->key[k], UnixTimeMs());
+          storage::Entry* e = s.db(db).Find(f->key[k], UnixTimeMs(), kRead);
           if (e == nullptr) continue;
           if (!e->value.is_string()) {
             f->wrong_type[k] = true;

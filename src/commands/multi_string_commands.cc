@@ -17,7 +17,7 @@ using storage::Value;
 void MGet(CommandContext& ctx) {
   ctx.reply().ArrayHeader(ctx.argc() - 1);
   for (size_t i = 1; i < ctx.argc(); ++i) {
-    Entry* e = ctx.db().Find(ctx.arg(i), ctx.now_ms());
+    Entry* e = ctx.db().Find(ctx.arg(i), ctx.now_ms(), kRead);
     if (e == nullptr || !e->value.is_string()) {
       ctx.reply().Null();
     } else {
@@ -37,7 +37,7 @@ void MGetCoordinator(CommandContext& ctx) {
         storage::Db& d = s.db(db);
         int64_t now = UnixTimeMs();
         for (size_t i : groups->Of(s.id())) {
-          Entry* e = d.Find((*keys)[i], now);
+          Entry* e = d.Find((*keys)[i], now, kRead);
           if (e != nullptr && e->value.is_string()) {
             std::string out;
             e->value.AppendTo(&out);

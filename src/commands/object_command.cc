@@ -11,7 +11,7 @@ bool LfuPolicy(CommandContext& ctx) {
 
 // OBJECT looks a key up without touching its access time, as Redis does.
 storage::Entry* Lookup(CommandContext& ctx) {
-  storage::Entry* e = ctx.db().Find(ctx.arg(2), ctx.now_ms(), /*touch=*/false);
+  storage::Entry* e = ctx.db().Find(ctx.arg(2), ctx.now_ms(), kReadNoTouch);
   if (e == nullptr) ctx.reply().Null();
   return e;
 }

@@ -16,25 +16,32 @@ void DbSize(CommandContext& ctx) {
 }
 
 // FLUSHDB/FLUSHALL take an optional SYNC or ASYNC; anything else is a syntax error.
-bool ParseFlushMode(CommandContext& ctx) {
-  if (ctx.argc() == 2 && (ArgIs(ctx.arg(1), "ASYNC") || ArgIs(ctx.arg(1), "SYNC"))) return true;
+bool ParseFlushMode(CommandContext& ctx, bool* async) {
+  *async = false;
   if (ctx.argc() == 1) return true;
+  if (ctx.argc() == 2 && ArgIs(ctx.arg(1), "SYNC")) return true;
+  if (ctx.argc() == 2 && ArgIs(ctx.arg(1), "ASYNC")) {
+    *async = true;
+    return true;
+  }
   ctx.ReplyError(Status::Syntax());
   return false;
 }
 
 void FlushDb(CommandContext& ctx) {
-  if (!ParseFlushMode(ctx)) return;
+  bool async;
+  if (!ParseFlushMode(ctx, &async)) return;
   int db = ctx.db_index();
-  ctx.FanOutAll([db](shard::Shard& s) { s.db(db).Clear(); },
+  ctx.FanOutAll([db, async](shard::Shard& s) { s.db(db).Clear(async); },
                 [](CommandContext& c) { c.reply().Ok(); });
 }
 
 void FlushAll(CommandContext& ctx) {
-  if (!ParseFlushMode(ctx)) return;
+  bool async;
+  if (!ParseFlushMode(ctx, &async)) return;
   ctx.FanOutAll(
-      [](shard::Shard& s) {
-        for (int i = 0; i < s.num_dbs(); ++i) s.db(i).Clear();
+      [async](shard::Shard& s) {
+        for (int i = 0; i < s.num_dbs(); ++i) s.db(i).Clear(async);
       },
       [](CommandContext& c) { c.reply().Ok(); });
 }

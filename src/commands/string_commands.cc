@@ -13,7 +13,7 @@ using storage::Entry;
 using storage::Value;
 
 void Get(CommandContext& ctx) {
-  Result<Entry*> e = FindString(ctx, ctx.arg(1));
+  Result<Entry*> e = FindString(ctx, ctx.arg(1), kRead);
   if (!e.ok()) return ctx.ReplyError(e.status());
   if (*e == nullptr) return ctx.reply().Null();
   ReplyValue(ctx, (*e)->value);
@@ -24,8 +24,8 @@ void Set(CommandContext& ctx) {
   if (!ParseExpireArgs(ctx, 3, ExpireArgsFor::kSet, &opts)) return;
   storage::Db& db = ctx.db();
   std::string_view key = ctx.arg(1);
-  Entry* e = db.Find(key, ctx.now_ms());
   const bool get = opts.flags & kSetGet;
+  Entry* e = db.Find(key, ctx.now_ms(), get ? kRead : kWriteLookup);
   if (get) {
     if (e != nullptr && !e->value.is_string()) return ctx.ReplyError(Status::WrongType());
     if (e != nullptr) {
@@ -67,7 +67,7 @@ void SetEx(CommandContext& ctx) { SetWithExpire(ctx, true); }
 void PSetEx(CommandContext& ctx) { SetWithExpire(ctx, false); }
 
 void GetSet(CommandContext& ctx) {
-  Result<Entry*> e = FindString(ctx, ctx.arg(1));
+  Result<Entry*> e = FindString(ctx, ctx.arg(1), kRead);
   if (!e.ok()) return ctx.ReplyError(e.status());
   if (*e == nullptr) {
     ctx.reply().Null();
@@ -79,7 +79,7 @@ void GetSet(CommandContext& ctx) {
 }
 
 void GetDel(CommandContext& ctx) {
-  Result<Entry*> e = FindString(ctx, ctx.arg(1));
+  Result<Entry*> e = FindString(ctx, ctx.arg(1), kRead);
   if (!e.ok()) return ctx.ReplyError(e.status());
   if (*e == nullptr) return ctx.reply().Null();
   ReplyValue(ctx, (*e)->value);
@@ -89,7 +89,7 @@ void GetDel(CommandContext& ctx) {
 void GetEx(CommandContext& ctx) {
   ExpireArgs opts;
   if (!ParseExpireArgs(ctx, 2, ExpireArgsFor::kGetEx, &opts)) return;
-  Result<Entry*> e = FindString(ctx, ctx.arg(1));
+  Result<Entry*> e = FindString(ctx, ctx.arg(1), kRead);
   if (!e.ok()) return ctx.ReplyError(e.status());
   if (*e == nullptr) return ctx.reply().Null();
   ReplyValue(ctx, (*e)->value);
@@ -105,7 +105,7 @@ void GetEx(CommandContext& ctx) {
 }
 
 void Strlen(CommandContext& ctx) {
-  Result<Entry*> e = FindString(ctx, ctx.arg(1));
+  Result<Entry*> e = FindString(ctx, ctx.arg(1), kRead);
   if (!e.ok()) return ctx.ReplyError(e.status());
   ctx.reply().Integer(*e == nullptr ? 0 : static_cast<int64_t>((*e)->value.string_size()));
 }
@@ -140,7 +140,7 @@ void GetRange(CommandContext& ctx) {
   if (!start) return;
   std::optional<int64_t> end = IntArgOrReply(ctx, 3);
   if (!end) return;
-  Result<Entry*> e = FindString(ctx, ctx.arg(1));
+  Result<Entry*> e = FindString(ctx, ctx.arg(1), kRead);
   if (!e.ok()) return ctx.ReplyError(e.status());
   if (*e == nullptr) return ctx.reply().Bulk("");
   std::string scratch;

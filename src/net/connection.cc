@@ -197,4 +197,21 @@ std::string Connection::Describe() const {
   return s;
 }
 
+void CloseIdleConnections() {
+  int64_t timeout_s = server::ServerState::Get().config.timeout.load();
+  if (timeout_s <= 0) return;
+  int64_t now = UnixTimeMs();
+  std::vector<Connection*> idle;
+  for (server::Client* c : server::ThreadState::Get().clients) {
+    // A client waiting for a hop is busy, not idle.
+    if (c->in_flight == 0 && now - c->last_interaction_ms > timeout_s * 1000) {
+      idle.push_back(static_cast<Connection*>(c));
+    }
+  }
+  for (Connection* c : idle) {
+    SHOAL_LOG(kVerbose, "Closing idle client id=%d addr=%s", c->id(), c->peer_addr);
+    c->Close();
+  }
+}
+
 }  // namespace shoal::net

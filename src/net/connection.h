@@ -55,4 +55,8 @@ class Connection final : public server::Client, private shard::Watcher {
   bool destroy_scheduled_ = false;
 };
 
+// Closes this thread's connections idle for longer than the `timeout` config (seconds; 0 means
+// never), as Redis's clientsCron does. Runs on a shard thread, from that shard's timer.
+void CloseIdleConnections();
+
 }  // namespace shoal::net

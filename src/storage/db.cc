@@ -1,6 +1,7 @@
 #include "storage/db.h"
 
 #include <ctime>
+#include <thread>
 
 namespace shoal::storage {
 
@@ -16,15 +17,15 @@ bool Db::IsExpired(Entry* e, int64_t now_ms) {
   return n != nullptr && n->when_ms <= now_ms;
 }
 
-Entry* Db::Find(std::string_view key, int64_t now_ms, bool touch) {
+Entry* Db::Find(std::string_view key, int64_t now_ms, uint8_t flags) {
   Entry* e = keys_.Find(key);
-  if (e == nullptr) return nullptr;
-  if (IsExpired(e, now_ms)) {
+  if (e != nullptr && IsExpired(e, now_ms)) {
     Erase(e);
     ++stats_.expired_keys;
-    return nullptr;
+    e = nullptr;
   }
-  if (touch) e->access_time = NowSeconds(now_ms);
+  if (flags & kLookupRead) ++(e != nullptr ? stats_.keyspace_hits : stats_.keyspace_misses);
+  if (e != nullptr && (flags & kLookupTouch)) e->access_time = NowSeconds(now_ms);
   return e;
 }
 
@@ -142,7 +143,22 @@ bool Db::RehashSome(size_t steps) {
   return a || b;
 }
 
-void Db::Clear() {
+void Db::Clear(bool lazy) {
+  constexpr size_t kLazyThreshold = 64 * 1024;  // Below this, freeing inline is quicker.
+  if (lazy && keys_.size() > kLazyThreshold) {
+    struct Graveyard {
+      Dict<Entry, std::string_view, EntryTraits> keys;
+      Dict<ExpireNode, const Entry*, ExpireTraits> expires;
+    };
+    auto* g = new Graveyard{std::move(keys_), std::move(expires_)};
+    // Only memory crosses to the other thread, never a key anyone can still reach.
+    std::thread([g] {
+      g->expires.Clear([](ExpireNode* n) { delete n; });
+      g->keys.Clear([](Entry* e) { delete e; });
+      delete g;
+    }).detach();
+    return;
+  }
   expires_.Clear([](ExpireNode* n) { delete n; });
   keys_.Clear([](Entry* e) { delete e; });
 }

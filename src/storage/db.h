@@ -58,6 +58,13 @@ struct ExpireTraits {
   static bool Matches(const ExpireNode& n, const Entry* e) { return n.entry == e; }
 };
 
+// How a lookup treats the key it finds.
+enum LookupFlags : uint8_t {
+  kLookupNoTouch = 0,  // Leave the access time alone (OBJECT, TYPE, TTL).
+  kLookupTouch = 1,    // Record the access (OBJECT IDLETIME).
+  kLookupRead = 2,     // Count a keyspace hit or miss (INFO stats), as Redis's read lookups do.
+};
+
 struct DbStats {
   uint64_t expired_keys = 0;
   uint64_t keyspace_hits = 0;
@@ -72,8 +79,8 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   // The live entry for `key`, or nullptr. Deletes the key if it has expired by `now_ms`.
-  // `touch` records the access for OBJECT IDLETIME (OBJECT and TYPE look without touching).
-  Entry* Find(std::string_view key, int64_t now_ms, bool touch = true);
+  // `flags` combine LookupFlags.
+  Entry* Find(std::string_view key, int64_t now_ms, uint8_t flags = kLookupTouch);
 
   // Adds `key` with `value`. REQUIRES: `key` is absent (Find returned nullptr).
   Entry* Insert(std::string_view key, Value value);
@@ -113,7 +120,9 @@ class Db {
   // Runs incremental rehashing for about `steps` buckets; returns true if more work remains.
   bool RehashSome(size_t steps);
 
-  void Clear();
+  // Removes every key. With `lazy`, the memory is given back by a background thread so that a
+  // huge database does not stall its shard (FLUSHALL ASYNC); the keys are gone at once either way.
+  void Clear(bool lazy = false);
   DbStats& stats() { return stats_; }
 
  private:

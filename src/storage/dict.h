@@ -29,6 +29,13 @@ class Dict {
   ~Dict() { FreeTables(); }
   Dict(const Dict&) = delete;
   Dict& operator=(const Dict&) = delete;
+  // Moving takes the whole table (FLUSHALL ASYNC hands it to a background thread to free).
+  Dict(Dict&& o) noexcept : rehash_idx_(o.rehash_idx_) {
+    t_[0] = o.t_[0];
+    t_[1] = o.t_[1];
+    o.t_[0] = o.t_[1] = Table{};
+    o.rehash_idx_ = -1;
+  }
 
   size_t size() const { return t_[0].used + t_[1].used; }
   bool empty() const { return size() == 0; }
