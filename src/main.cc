@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -72,7 +73,10 @@ int main(int argc, char** argv) {
   for (const std::string& name : config.Names()) {
     auto it = OptionHelp().find(name);
     std::string help = it != OptionHelp().end() ? it->second : "Same as the redis.conf directive";
-    app.add_option("--" + name, flag_values[name], help)->allow_extra_args(false);
+    // As with redis-server, a repeated option takes its last value (wrappers append overrides).
+    app.add_option("--" + name, flag_values[name], help)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
   try {
     app.parse(argc, argv);
@@ -115,7 +119,11 @@ int main(int argc, char** argv) {
   state.run_id = RandomHex(40);
   state.executable = argv[0];
   state.lastsave_unix = state.start_time_us / 1000000;
-  state.request_shutdown = [] { kill(getpid(), SIGTERM); };
+  static std::atomic<bool> user_shutdown{false};
+  state.request_shutdown = [] {
+    user_shutdown = true;
+    kill(getpid(), SIGTERM);
+  };
   shoal::cmd::RegisterAllCommands(shoal::server::GlobalCommandTable());
 
   // Open every shard's listening sockets before starting, so a taken port fails start-up.
@@ -157,7 +165,11 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  SHOAL_LOG(kWarning, "Received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (user_shutdown) {
+    SHOAL_LOG(kWarning, "User requested shutdown...");
+  } else {
+    SHOAL_LOG(kWarning, "Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  }
   shards.StopAndJoin();
   listeners.clear();
   SHOAL_LOG(kNotice, "Shoal is now ready to exit, bye bye...");

@@ -47,7 +47,7 @@ void List(CommandContext& ctx) {
   bool filter_ids = false;
   if (ctx.argc() == 4 && ArgIs(ctx.arg(2), "TYPE")) {
     if (!KnownClientType(ctx.arg(3))) {
-      return ctx.ReplyError("ERR Unknown client type '" + std::string(ctx.arg(3)) + "'");
+      return ctx.ReplyError("ERR Unknown client type '" + CStr(ctx.arg(3)) + "'");
     }
     only_normal = ArgIs(ctx.arg(3), "normal");
   } else if (ctx.argc() > 3 && ArgIs(ctx.arg(2), "ID")) {
@@ -115,7 +115,7 @@ void Kill(CommandContext& ctx) {
         f->id = static_cast<uint64_t>(*id);
       } else if (ArgIs(opt, "TYPE") && more) {
         if (!KnownClientType(ctx.arg(i + 1))) {
-          return ctx.ReplyError("ERR Unknown client type '" + std::string(ctx.arg(i + 1)) + "'");
+          return ctx.ReplyError("ERR Unknown client type '" + CStr(ctx.arg(i + 1)) + "'");
         }
         f->type_set = true;
         f->normal_only = ArgIs(ctx.arg(i + 1), "normal");
@@ -125,7 +125,7 @@ void Kill(CommandContext& ctx) {
         f->laddr = std::string(ctx.arg(i + 1));
       } else if (ArgIs(opt, "USER") && more) {
         if (ctx.arg(i + 1) != "default") {
-          return ctx.ReplyError("ERR No such user '" + std::string(ctx.arg(i + 1)) + "'");
+          return ctx.ReplyError("ERR No such user '" + CStr(ctx.arg(i + 1)) + "'");
         }
       } else if (ArgIs(opt, "SKIPME") && more) {
         if (ArgIs(ctx.arg(i + 1), "yes")) {

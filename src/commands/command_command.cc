@@ -30,6 +30,12 @@ void StatusSet(protocol::ReplyBuilder& r, std::string_view words) {
   for (std::string_view x : w) r.SimpleString(x);
 }
 
+void BulkSet(protocol::ReplyBuilder& r, std::string_view words) {
+  std::vector<std::string_view> w = Words(words);
+  r.SetHeader(w.size());
+  for (std::string_view x : w) r.Bulk(x);
+}
+
 void ReplyKeySpec(protocol::ReplyBuilder& r, const KeySpecMeta& k) {
   r.MapHeader(k.notes.empty() ? 3 : 4);
   if (!k.notes.empty()) {
@@ -111,7 +117,7 @@ void ReplyInfo(protocol::ReplyBuilder& r, const CommandSpec& spec) {
   r.Integer(spec.key_step);
   StatusSet(r, m != nullptr ? m->acl_categories
                             : std::string_view(spec.flags & server::kFast ? "@fast" : "@slow"));
-  StatusSet(r, m != nullptr ? m->tips : "");
+  BulkSet(r, m != nullptr ? m->tips : "");  // Tips are bulk strings, flags status strings.
   if (m != nullptr) {
     r.SetHeader(m->key_specs.size());
     for (const KeySpecMeta& k : m->key_specs) ReplyKeySpec(r, k);
@@ -264,8 +270,8 @@ void GetKeys(CommandContext& ctx) {
   if (spec == nullptr) return ctx.ReplyError("ERR Invalid command specified");
   size_t argc = ctx.argc() - 2;
   if (spec->is_container() && argc >= 2) {
-    const CommandSpec* sub = server::CommandTable::FindSub(*spec, ctx.arg(3));
-    if (sub != nullptr) spec = sub;
+    spec = server::CommandTable::FindSub(*spec, ctx.arg(3));
+    if (spec == nullptr) return ctx.ReplyError("ERR Invalid command specified");
   }
   if (!spec->ArityOk(argc)) {
     return ctx.ReplyError("ERR Invalid number of arguments specified for command");

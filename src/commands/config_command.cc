@@ -25,18 +25,23 @@ void Get(CommandContext& ctx) {
 }
 
 void Set(CommandContext& ctx) {
-  if (ctx.argc() % 2 != 0) return ctx.ReplyError(protocol::WrongArityError("config|set"));
+  if (ctx.argc() % 2 != 0) return ctx.ReplyError(Status::Syntax());
   // Validate everything before applying anything, so a bad pair leaves the config unchanged.
   std::set<std::string> names;
   server::Config& config = ctx.server().config;
   for (size_t i = 2; i < ctx.argc(); i += 2) {
-    if (config.Get(ctx.arg(i)).empty() || ctx.arg(i).find_first_of("[*?") != std::string::npos) {
+    if (!config.Has(ctx.arg(i))) {
       return ctx.ReplyError("ERR Unknown option or number of arguments for CONFIG SET - '" +
-                            std::string(ctx.arg(i)) + "'");
+                            CStr(ctx.arg(i)) + "'");
     }
     if (!names.insert(AsciiToLower(ctx.arg(i))).second) {
-      return ctx.ReplyError("ERR duplicate parameter '" + std::string(ctx.arg(i)) + "'");
+      return ctx.ReplyError("ERR CONFIG SET failed (possibly related to argument '" +
+                            CStr(ctx.arg(i)) + "') - duplicate parameter");
     }
+  }
+  for (size_t i = 2; i < ctx.argc(); i += 2) {
+    Status s = config.Validate(ctx.arg(i), ctx.arg(i + 1), /*at_startup=*/false);
+    if (!s.ok()) return ctx.ReplyError(s);
   }
   for (size_t i = 2; i < ctx.argc(); i += 2) {
     Status s = config.Set(ctx.arg(i), ctx.arg(i + 1), /*at_startup=*/false);

@@ -59,12 +59,17 @@ void Hello(CommandContext& ctx) {
       setname = true;
       ++j;
     } else {
-      return ctx.ReplyError("ERR Syntax error in HELLO option '" + std::string(ctx.arg(j)) + "'");
+      return ctx.ReplyError("ERR Syntax error in HELLO option '" + CStr(ctx.arg(j)) + "'");
     }
   }
   if (auth) {
     if (!CheckCredentials(ctx, user, pass)) return ctx.ReplyError(kWrongPass);
     c.authenticated = true;
+  } else if (!c.authenticated) {
+    return ctx.ReplyError(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+        "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+        "protocol version at the same time");
   }
   if (setname) {
     if (!ValidClientName(name)) {

@@ -28,8 +28,15 @@ bool ExpireValueToDeadline(server::CommandContext& ctx, size_t arg, bool seconds
   return true;
 }
 
+bool ValidateExpireValue(server::CommandContext& ctx, ExpireArgs* out) {
+  if (out->expire_arg == 0) return true;
+  bool seconds = out->flags & (kEx | kExAt);
+  bool relative = out->flags & (kEx | kPx);
+  return ExpireValueToDeadline(ctx, out->expire_arg, seconds, relative, &out->when_ms);
+}
+
 bool ParseExpireArgs(server::CommandContext& ctx, size_t from, ExpireArgsFor which,
-                     ExpireArgs* out) {
+                     ExpireArgs* out, bool validate_value) {
   const bool set = which == ExpireArgsFor::kSet;
   const bool getex = which == ExpireArgsFor::kGetEx;
   uint32_t& f = out->flags;
@@ -67,12 +74,7 @@ bool ParseExpireArgs(server::CommandContext& ctx, size_t from, ExpireArgsFor whi
       return false;
     }
   }
-  if (out->expire_arg != 0) {
-    bool seconds = f & (kEx | kExAt);
-    bool relative = f & (kEx | kPx);
-    return ExpireValueToDeadline(ctx, out->expire_arg, seconds, relative, &out->when_ms);
-  }
-  return true;
+  return !validate_value || ValidateExpireValue(ctx, out);
 }
 
 }  // namespace shoal::cmd

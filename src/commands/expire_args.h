@@ -30,8 +30,11 @@ enum class ExpireArgsFor { kSet, kGetEx };
 
 // Parses options from argument `from` on. Replies and returns false on error (syntax error,
 // non-integer or invalid expire time).
+// With `validate_value` false the EX/PX/... value is left for ValidateExpireValue (GETEX checks
+// it only after finding the key, as Redis does).
 bool ParseExpireArgs(server::CommandContext& ctx, size_t from, ExpireArgsFor which,
-                     ExpireArgs* out);
+                     ExpireArgs* out, bool validate_value = true);
+bool ValidateExpireValue(server::CommandContext& ctx, ExpireArgs* args);
 
 // Validates a relative (seconds or ms) or absolute expire value as Redis's
 // getExpireMillisecondsOrReply does; replies and returns false on error.

@@ -22,7 +22,7 @@ bool ParseExpireFlags(CommandContext& ctx, uint32_t* flags) {
     } else if (ArgIs(opt, "LT")) {
       *flags |= kLt;
     } else {
-      ctx.ReplyError("ERR Unsupported option " + std::string(opt));
+      ctx.ReplyError("ERR Unsupported option " + CStr(opt));
       return false;
     }
   }

@@ -33,23 +33,6 @@ void CountKeys(CommandContext& ctx) {
   ctx.reply().Integer(n);
 }
 
-template <KeyCounter op>
-void CountKeysCoordinator(CommandContext& ctx) {
-  auto keys = std::make_shared<const std::vector<std::string>>(CopyArgs(ctx, 1));
-  auto groups = std::make_shared<const ShardGroups>(GroupByShard(*keys));
-  auto total = std::make_shared<std::atomic<int64_t>>(0);
-  int db = ctx.db_index();
-  ctx.FanOut(
-      groups->shards,
-      [keys, groups, total, db](shard::Shard& s) {
-        int64_t n = 0;
-        int64_t now = UnixTimeMs();
-        for (size_t i : groups->Of(s.id())) n += op(s.db(db), (*keys)[i], now);
-        total->fetch_add(n);
-      },
-      [total](CommandContext& c) { c.reply().Integer(total->load()); });
-}
-
 void Type(CommandContext& ctx) {
   Entry* e = ctx.db().Find(ctx.arg(1), ctx.now_ms(), kReadNoTouch);
   ctx.reply().SimpleString(e == nullptr ? "none" : storage::TypeName(e->value.type()));
@@ -124,17 +107,13 @@ void RandomKey(CommandContext& ctx) {
 void RegisterKeyCommands(server::CommandTable& table) {
   using namespace server;
   table.Add({.name = "del", .arity = -2, .flags = kWrite, .first_key = 1, .last_key = -1,
-             .key_step = 1, .handler = CountKeys<DeleteKey>,
-             .coordinator = CountKeysCoordinator<DeleteKey>});
+             .key_step = 1, .handler = CountKeys<DeleteKey>, .split = SplitMerge::kSumIntegers});
   table.Add({.name = "unlink", .arity = -2, .flags = kWrite | kFast, .first_key = 1,
-             .last_key = -1, .key_step = 1, .handler = CountKeys<DeleteKey>,
-             .coordinator = CountKeysCoordinator<DeleteKey>});
+             .last_key = -1, .key_step = 1, .handler = CountKeys<DeleteKey>, .split = SplitMerge::kSumIntegers});
   table.Add({.name = "exists", .arity = -2, .flags = kReadOnly | kFast, .first_key = 1,
-             .last_key = -1, .key_step = 1, .handler = CountKeys<KeyExists>,
-             .coordinator = CountKeysCoordinator<KeyExists>});
+             .last_key = -1, .key_step = 1, .handler = CountKeys<KeyExists>, .split = SplitMerge::kSumIntegers});
   table.Add({.name = "touch", .arity = -2, .flags = kReadOnly | kFast, .first_key = 1,
-             .last_key = -1, .key_step = 1, .handler = CountKeys<TouchKey>,
-             .coordinator = CountKeysCoordinator<TouchKey>});
+             .last_key = -1, .key_step = 1, .handler = CountKeys<TouchKey>, .split = SplitMerge::kSumIntegers});
   table.Add({.name = "type", .arity = 2, .flags = kReadOnly | kFast, .first_key = 1,
              .last_key = 1, .key_step = 1, .handler = Type});
   table.Add({.name = "keys", .arity = 2, .flags = kReadOnly, .handler = Keys});

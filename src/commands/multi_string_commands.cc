@@ -1,6 +1,7 @@
-// MGET MSET MSETNX. Each has a single-shard handler (all keys on one shard: runs there, whole)
-// and a coordinator for keys spread over shards. Until the transaction layer lands, the
-// coordinated forms are not atomic across shards: each shard applies its part atomically.
+// MGET MSET MSETNX. Each handler runs on one shard with that shard's keys. Keys spread over
+// shards: MGET and MSET are split into one part per shard by the dispatcher; MSETNX, which must
+// see every key before writing any, has a coordinator. Until the transaction layer lands, none
+// of them is atomic across shards: each shard applies its part atomically.
 #include <atomic>
 
 #include "commands/helpers.h"
@@ -24,37 +25,6 @@ void MGet(CommandContext& ctx) {
       ReplyValue(ctx, e->value);
     }
   }
-}
-
-void MGetCoordinator(CommandContext& ctx) {
-  auto keys = std::make_shared<const std::vector<std::string>>(CopyArgs(ctx, 1));
-  auto groups = std::make_shared<const ShardGroups>(GroupByShard(*keys));
-  auto values = std::make_shared<std::vector<std::optional<std::string>>>(keys->size());
-  int db = ctx.db_index();
-  ctx.FanOut(
-      groups->shards,
-      [keys, groups, values, db](shard::Shard& s) {
-        storage::Db& d = s.db(db);
-        int64_t now = UnixTimeMs();
-        for (size_t i : groups->Of(s.id())) {
-          Entry* e = d.Find((*keys)[i], now, kRead);
-          if (e != nullptr && e->value.is_string()) {
-            std::string out;
-            e->value.AppendTo(&out);
-            (*values)[i] = std::move(out);
-          }
-        }
-      },
-      [values](CommandContext& c) {
-        c.reply().ArrayHeader(values->size());
-        for (const auto& v : *values) {
-          if (v) {
-            c.reply().Bulk(*v);
-          } else {
-            c.reply().Null();
-          }
-        }
-      });
 }
 
 // ---- MSET / MSETNX ----
@@ -101,15 +71,6 @@ void WritePairs(const Pairs& p, int db, shard::Shard& s) {
   for (size_t i : p.groups.Of(s.id())) d.Upsert(p.keys[i], Value::String(p.values[i]), now);
 }
 
-void MSetCoordinator(CommandContext& ctx) {
-  if (!CheckPairs(ctx)) return;
-  auto pairs = CopyPairs(ctx);
-  int db = ctx.db_index();
-  ctx.FanOut(
-      pairs->groups.shards, [pairs, db](shard::Shard& s) { WritePairs(*pairs, db, s); },
-      [](CommandContext& c) { c.reply().Ok(); });
-}
-
 void MSetNx(CommandContext& ctx) {
   if (!CheckPairs(ctx)) return;
   for (size_t i = 1; i < ctx.argc(); i += 2) {
@@ -146,9 +107,9 @@ void MSetNxCoordinator(CommandContext& ctx) {
 void RegisterMultiStringCommands(server::CommandTable& table) {
   using namespace server;
   table.Add({.name = "mget", .arity = -2, .flags = kReadOnly | kFast, .first_key = 1,
-             .last_key = -1, .key_step = 1, .handler = MGet, .coordinator = MGetCoordinator});
+             .last_key = -1, .key_step = 1, .handler = MGet, .split = SplitMerge::kArrayByKey});
   table.Add({.name = "mset", .arity = -3, .flags = kWrite | kDenyOom, .first_key = 1,
-             .last_key = -1, .key_step = 2, .handler = MSet, .coordinator = MSetCoordinator});
+             .last_key = -1, .key_step = 2, .handler = MSet, .split = SplitMerge::kAllOk});
   table.Add({.name = "msetnx", .arity = -3, .flags = kWrite | kDenyOom, .first_key = 1,
              .last_key = -1, .key_step = 2, .handler = MSetNx, .coordinator = MSetNxCoordinator});
 }

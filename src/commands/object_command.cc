@@ -1,5 +1,6 @@
 // OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP.
 #include "commands/helpers.h"
+#include "storage/access_stats.h"
 #include "commands/register.h"
 
 namespace shoal::cmd {
@@ -32,9 +33,7 @@ void IdleTime(CommandContext& ctx) {
         "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
         "switching between policies at runtime LRU and LFU data will take some time to adjust.");
   }
-  int64_t now_s = ctx.now_ms() / 1000;
-  int64_t idle = now_s - static_cast<int64_t>(e->access_time);
-  ctx.reply().Integer(idle < 0 ? 0 : idle);
+  ctx.reply().Integer(storage::AccessStats::IdleSeconds(e->access_time, ctx.now_ms()));
 }
 
 void Freq(CommandContext& ctx) {
@@ -46,8 +45,7 @@ void Freq(CommandContext& ctx) {
         "that when switching between policies at runtime LRU and LFU data will take some time "
         "to adjust.");
   }
-  // Access frequency is not sampled yet; a key that exists has been accessed.
-  ctx.reply().Integer(0);
+  ctx.reply().Integer(storage::AccessStats::Frequency(e->access_time, ctx.now_ms()));
 }
 
 void Help(CommandContext& ctx) {
@@ -66,7 +64,7 @@ void Help(CommandContext& ctx) {
       "    Return the number of references of the value associated with the specified",
       "    <key>.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   ctx.reply().ArrayHeader(std::size(kLines));
   for (const char* l : kLines) ctx.reply().SimpleString(l);

@@ -3,7 +3,9 @@
 // Cursor layout: the low 8 bits name the shard being walked, the rest is that shard's Dict
 // cursor (reverse-binary, so it survives resizes). A shard's walk ending moves the cursor to the
 // next shard; the last shard's ending returns 0. Each call visits one shard.
+#include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 
 #include "common/glob.h"
@@ -16,18 +18,15 @@ namespace {
 constexpr int kShardBits = 8;
 constexpr uint64_t kShardMask = (1u << kShardBits) - 1;
 
-// Redis's string2ull: an integer, or whatever strtoull accepts in full.
+// Redis 7.0's parseScanCursorOrReply: strtoul over the whole argument, no leading space. So ""
+// is 0 and "-1" wraps to the largest cursor, exactly as there.
 std::optional<uint64_t> ParseCursor(std::string_view s) {
-  if (std::optional<int64_t> v = ParseInt64(s)) {
-    if (*v < 0) return std::nullopt;
-    return static_cast<uint64_t>(*v);
-  }
   std::string copy(s);
-  if (copy.empty()) return std::nullopt;
+  if (!copy.empty() && isspace(static_cast<unsigned char>(copy[0]))) return std::nullopt;
   errno = 0;
   char* end = nullptr;
-  uint64_t v = strtoull(copy.c_str(), &end, 10);
-  if (errno == EINVAL || errno == ERANGE || *end != '\0') return std::nullopt;
+  uint64_t v = strtoul(copy.c_str(), &end, 10);
+  if (*end != '\0' || errno == ERANGE) return std::nullopt;
   return v;
 }
 
@@ -67,7 +66,7 @@ void ScanShard(CommandContext& ctx, std::shared_ptr<ScanState> st, shard::ShardI
         int64_t now = UnixTimeMs();
         uint64_t c = dict_cursor;
         // As Redis: about `count` buckets' worth, and at most 10x that in empty buckets.
-        int64_t budget = o.count * 10;
+        int64_t budget = o.count > INT64_MAX / 10 ? INT64_MAX : o.count * 10;
         do {
           c = d.Scan(c, now, [&](storage::Entry* e) {
             if (o.use_pattern && !GlobMatch(o.pattern, e->key_view())) return;

@@ -88,10 +88,11 @@ void GetDel(CommandContext& ctx) {
 
 void GetEx(CommandContext& ctx) {
   ExpireArgs opts;
-  if (!ParseExpireArgs(ctx, 2, ExpireArgsFor::kGetEx, &opts)) return;
+  if (!ParseExpireArgs(ctx, 2, ExpireArgsFor::kGetEx, &opts, /*validate_value=*/false)) return;
   Result<Entry*> e = FindString(ctx, ctx.arg(1), kRead);
   if (!e.ok()) return ctx.ReplyError(e.status());
   if (*e == nullptr) return ctx.reply().Null();
+  if (!ValidateExpireValue(ctx, &opts)) return;
   ReplyValue(ctx, (*e)->value);
   if (opts.when_ms >= 0) {
     if (opts.when_ms <= ctx.now_ms()) {

@@ -26,6 +26,10 @@ std::string LongDoubleToHumanString(long double v);
 std::string DoubleToString(double v);
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// `s` up to its first NUL byte. Redis formats arguments into error messages with "%s", which
+// stops there; errors quoting client input use this to match byte for byte.
+inline std::string CStr(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
 std::string AsciiToLower(std::string_view s);
 std::string AsciiToUpper(std::string_view s);
 

@@ -44,28 +44,38 @@ void Connection::Start() {
 
 void Connection::OnEvents(uint32_t events) {
   if (closed_) return;
-  if (events & (EPOLLERR | EPOLLHUP)) {
-    // Read what is left first: a client may send a command and close at once (redis-cli --pipe).
-    if (!(events & EPOLLIN) || !ReadSome()) {
-      Close();
-      return;
-    }
-  } else if (events & EPOLLIN) {
-    if (!ReadSome()) {
-      // The peer is gone, but commands it sent before closing still run (like Redis).
-      ProcessInput();
-      Close();
-      return;
-    }
+  if ((events & EPOLLHUP) && !(events & EPOLLIN)) {
+    Close();  // Both directions gone and nothing left to read.
+    return;
   }
-  if (events & EPOLLIN) ProcessInput();
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+    ReadResult r = ReadSome();
+    if (r == ReadResult::kOverLimit) {
+      // Like Redis: the offending input never runs.
+      SHOAL_LOG(kWarning, "Closing client that reached max query buffer length: id=%d addr=%s",
+                id(), peer_addr);
+      Close();
+      return;
+    }
+    // Commands that arrived before the peer closed its side still run and get replies.
+    if (r == ReadResult::kEof) peer_closed_ = true;
+    ProcessInput();
+  }
   if (!closed_) WriteReplies();
 }
 
-bool Connection::ReadSome() {
+Connection::ReadResult Connection::ReadSome() {
   server::ThreadState& ts = server::ThreadState::Get();
-  const int64_t limit = server::ServerState::Get().config.client_query_buffer_limit.load();
+  const size_t limit =
+      static_cast<size_t>(server::ServerState::Get().config.client_query_buffer_limit.load());
   for (int rounds = 0; rounds < 16; ++rounds) {
+    if (waiting_ && in_.size() > limit) {
+      // Complete commands are queued behind a hop, not stuck: stop reading until it returns
+      // (the socket's own buffer then pushes back on the client), rather than kill a fast
+      // pipeline. UpdateInterest() drops EPOLLIN while this holds.
+      reading_paused_ = true;
+      return ReadResult::kOk;
+    }
     // A large bulk string being received gets room for all of it at once.
     size_t want = kReadChunk;
     if (parser_.expected_size() > in_.size()) {
@@ -73,20 +83,18 @@ bool Connection::ReadSome() {
     }
     char* dst = in_.PrepareAppend(want);
     ssize_t n = read(fd, dst, want);
-    if (n <= 0) {
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
-      return false;
+    if (n == 0) return ReadResult::kEof;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return ReadResult::kOk;
+      return ReadResult::kEof;
     }
     in_.CommitAppend(static_cast<size_t>(n));
     ts.net_input_bytes += static_cast<uint64_t>(n);
-    if (static_cast<int64_t>(in_.size()) > limit) {
-      SHOAL_LOG(kWarning, "Closing client that reached max query buffer length: id=%d addr=%s",
-                id(), peer_addr);
-      return false;
-    }
-    if (static_cast<size_t>(n) < want) return true;
+    // Only input that is not waiting behind a hop counts: that is the unparsed query buffer.
+    if (!waiting_ && in_.size() > limit) return ReadResult::kOverLimit;
+    if (static_cast<size_t>(n) < want) return ReadResult::kOk;
   }
-  return true;
+  return ReadResult::kOk;
 }
 
 void Connection::ProcessInput() {
@@ -131,6 +139,7 @@ void Connection::ResumeAfterAsync() {
     DestroyWhenIdle();
     return;
   }
+  reading_paused_ = false;
   ProcessInput();
   if (!closed_) WriteReplies();
 }
@@ -153,7 +162,7 @@ void Connection::WriteReplies() {
     buf.clear();
     out_sent_ = 0;
     if (buf.capacity() > 1024 * 1024) buf.shrink_to_fit();
-    if (close_after_reply && !waiting_) {
+    if ((close_after_reply || peer_closed_) && !waiting_) {
       Close();
       return;
     }
@@ -162,10 +171,12 @@ void Connection::WriteReplies() {
 }
 
 void Connection::UpdateInterest() {
-  bool want = out_sent_ < out().size();
-  if (want != want_write_) {
-    want_write_ = want;
-    home().loop().Modify(fd, want ? (EPOLLIN | EPOLLOUT) : EPOLLIN, this);
+  uint32_t events = 0;
+  if (!peer_closed_ && !reading_paused_) events |= EPOLLIN;
+  if (out_sent_ < out().size()) events |= EPOLLOUT;
+  if (events != interest_) {
+    interest_ = events;
+    home().loop().Modify(fd, events, this);
   }
 }
 

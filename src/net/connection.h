@@ -36,8 +36,9 @@ class Connection final : public server::Client, private shard::Watcher {
 
  private:
   void OnEvents(uint32_t events) override;
-  // Reads what the socket has. Returns false if the peer closed or errored.
-  bool ReadSome();
+  enum class ReadResult { kOk, kEof, kOverLimit };
+  // Reads what the socket has.
+  ReadResult ReadSome();
   // Runs as many buffered commands as possible.
   void ProcessInput();
   // Writes pending replies; arms EPOLLOUT if the socket is full. Closes if asked to.
@@ -51,7 +52,9 @@ class Connection final : public server::Client, private shard::Watcher {
   size_t out_sent_ = 0;    // Bytes of out() already written.
   bool waiting_ = false;   // A hop or fan-out for this client is in flight.
   bool closed_ = false;
-  bool want_write_ = false;
+  bool peer_closed_ = false;     // Read EOF: finish what was sent, reply, then close.
+  bool reading_paused_ = false;  // Input over the limit while waiting on a hop.
+  uint32_t interest_ = 0x001;    // The epoll events registered (EPOLLIN at start).
   bool destroy_scheduled_ = false;
 };
 

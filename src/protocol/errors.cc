@@ -31,14 +31,15 @@ std::string UnknownCommandError(std::string_view name, const std::string_view* a
   // As Redis: the quoted arguments are cut once their text (quotes included) reaches 128 bytes.
   std::string quoted;
   for (size_t i = 0; i < n && quoted.size() < 128; ++i) {
-    quoted += "'" + std::string(args[i].substr(0, 128 - quoted.size())) + "' ";
+    size_t budget = 128 - quoted.size();  // Positive: the loop stops at 128.
+    quoted += "'" + CStr(args[i].substr(0, budget)) + "' ";
   }
-  return "ERR unknown command '" + std::string(name.substr(0, 128)) +
+  return "ERR unknown command '" + CStr(name.substr(0, 128)) +
          "', with args beginning with: " + quoted;
 }
 
 std::string UnknownSubcommandError(std::string_view subcommand, std::string_view command) {
-  return "ERR unknown subcommand '" + std::string(subcommand.substr(0, 128)) + "'. Try " +
+  return "ERR unknown subcommand '" + CStr(subcommand.substr(0, 128)) + "'. Try " +
          AsciiToUpper(command) + " HELP.";
 }
 

@@ -5,9 +5,11 @@
 //   - no keys: `handler` runs on the connection's thread (PING, CLIENT, INFO...);
 //   - all keys owned by one shard: `handler` runs on that shard, inline if it is the
 //     connection's own, else batched into a hop to it;
-//   - keys on several shards: `coordinator` runs on the connection's thread and fans out to the
-//     owners (MGET, MSET, DEL a b c, RENAME across shards...). A command whose keys may span
-//     shards must have one.
+//   - keys on several shards: either the command is split into one part per owner shard, each
+//     part the same command over that shard's keys, with the parts' replies merged (MGET, MSET,
+//     DEL a b c: see `split`), or its `coordinator` runs on the connection's thread and fans out
+//     to the owners (RENAME, COPY, MSETNX across shards...). A command whose keys may span
+//     shards must have one or the other.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +40,14 @@ enum CommandFlag : uint32_t {
   kNoAuth = 1 << 10,  // Allowed before AUTH when requirepass is set.
 };
 
+// How the per-shard parts of a split multi-key command combine into its reply (see Dispatcher).
+enum class SplitMerge : uint8_t {
+  kNone,          // Not split: keys on several shards go to the coordinator.
+  kAllOk,         // Every part replies +OK (MSET).
+  kSumIntegers,   // Parts reply integers; the reply is their sum (DEL, EXISTS, TOUCH, UNLINK).
+  kArrayByKey,    // Parts reply one array element per key, merged back in key order (MGET).
+};
+
 struct CommandSpec {
   std::string name{};  // Lower case. Subcommands are named "container|sub".
   int arity = 0;     // N: exactly N args (name included); -N: at least N.
@@ -47,6 +57,9 @@ struct CommandSpec {
   int key_step = 0;
   CommandHandler handler = nullptr;
   CommandHandler coordinator = nullptr;
+  // A multi-key command whose keys span shards may instead be split into one part per shard,
+  // each the same command over that shard's keys, run inside the client's pipeline run.
+  SplitMerge split = SplitMerge::kNone;
   std::vector<CommandSpec> subcommands{};  // Non-empty for containers (CLIENT, CONFIG...).
 
   bool is_container() const { return !subcommands.empty(); }

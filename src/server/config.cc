@@ -10,6 +10,7 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "protocol/resp_parser.h"
+#include "storage/access_stats.h"
 
 namespace shoal::server {
 
@@ -18,11 +19,12 @@ struct Config::Param {
   enum class Kind { kInt, kMemory, kBool, kString, kEnum };
   std::string name;
   Kind kind;
-  bool mutable_at_runtime;
-  std::atomic<int64_t>* number = nullptr;  // For kInt, kMemory, kBool.
+  enum class Mode { kMutable, kImmutable, kProtected } mode;
+  std::atomic<int64_t>* number = nullptr;  // For kInt and kMemory.
   int64_t min = 0, max = INT64_MAX;
-  std::vector<std::string> choices;  // For kEnum.
-  std::vector<std::string> aliases;
+  std::vector<std::string> choices;  // For kEnum, in Redis's order (its error lists them so).
+  // For kInt: values outside [clamp_min, clamp_max] are stored clamped (Redis does so for hz).
+  int64_t clamp_min = INT64_MIN, clamp_max = INT64_MAX;
 };
 
 namespace {
@@ -59,44 +61,50 @@ Config::~Config() = default;
 
 Config::Config() {
   using K = Param::Kind;
-  auto num = [&](std::string name, std::atomic<int64_t>* v, int64_t min, int64_t max,
-                 bool mut, K kind = K::kInt) {
-    Param p{std::move(name), kind, mut, v, min, max, {}, {}};
+  using M = Param::Mode;
+  auto num = [&](std::string name, std::atomic<int64_t>* v, int64_t min, int64_t max, M mode,
+                 K kind = K::kInt) {
+    Param p{std::move(name), kind, mode, v, min, max, {}};
     params_.push_back(std::move(p));
   };
-  auto str = [&](std::string name, std::string def, bool mut, std::vector<std::string> choices = {},
-                 std::vector<std::string> aliases = {}) {
-    K kind = choices.empty() ? K::kString : K::kEnum;
-    Param p{name, kind, mut, nullptr, 0, 0, std::move(choices), std::move(aliases)};
+  auto str = [&](std::string name, std::string def, M mode, K kind = K::kString,
+                 std::vector<std::string> choices = {}) {
+    Param p{name, kind, mode, nullptr, 0, 0, std::move(choices)};
     params_.push_back(std::move(p));
     strings_[name] = std::move(def);
   };
-  num("port", &port, 0, 65535, false);
-  num("threads", &threads, 0, 1024, false);
-  num("databases", &databases, 1, INT_MAX, false);
-  num("maxclients", &maxclients, 1, INT_MAX, true);
-  num("timeout", &timeout, 0, INT_MAX, true);
-  num("tcp-keepalive", &tcp_keepalive, 0, INT_MAX, true);
-  num("hz", &hz, 1, 500, true);
-  num("maxmemory", &maxmemory, 0, INT64_MAX, true, K::kMemory);
-  num("proto-max-bulk-len", &proto_max_bulk_len, 1024 * 1024, INT64_MAX, true, K::kMemory);
-  num("client-query-buffer-limit", &client_query_buffer_limit, 1024 * 1024, INT64_MAX, true,
-      K::kMemory);
-  str("bind", "127.0.0.1", false);
-  str("loglevel", "notice", true, {"debug", "verbose", "notice", "warning"});
-  str("logfile", "", false);
-  str("maxmemory-policy", "noeviction", true,
+  num("port", &port, 0, 65535, M::kImmutable);
+  num("threads", &threads, 0, 1024, M::kImmutable);
+  num("databases", &databases, 1, INT_MAX, M::kImmutable);
+  num("maxclients", &maxclients, 1, UINT32_MAX, M::kMutable);
+  num("timeout", &timeout, 0, INT_MAX, M::kMutable);
+  num("tcp-keepalive", &tcp_keepalive, 0, INT_MAX, M::kMutable);
+  num("hz", &hz, 0, INT_MAX, M::kMutable);
+  params_.back().clamp_min = 1;
+  params_.back().clamp_max = 500;
+  num("lfu-log-factor", &lfu_log_factor, 0, INT_MAX, M::kMutable);
+  num("lfu-decay-time", &lfu_decay_time, 0, INT_MAX, M::kMutable);
+  num("maxmemory", &maxmemory, 0, INT64_MAX, M::kMutable, K::kMemory);
+  num("proto-max-bulk-len", &proto_max_bulk_len, 1024 * 1024, INT64_MAX, M::kMutable, K::kMemory);
+  num("client-query-buffer-limit", &client_query_buffer_limit, 1024 * 1024, INT64_MAX,
+      M::kMutable, K::kMemory);
+  str("bind", "127.0.0.1", M::kImmutable);
+  str("loglevel", "notice", M::kMutable, K::kEnum, {"debug", "verbose", "notice", "warning"});
+  str("logfile", "", M::kImmutable);
+  str("maxmemory-policy", "noeviction", M::kMutable, K::kEnum,
       {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
        "allkeys-lfu", "allkeys-random", "noeviction"});
-  str("save", "3600 1 300 100 60 10000", true);
-  str("appendonly", "no", true, {"yes", "no"});
-  str("appendfsync", "everysec", true, {"always", "everysec", "no"});
-  str("dir", CurrentDir(), true);
-  str("dbfilename", "dump.rdb", true);
-  str("requirepass", "", true);
-  str("daemonize", "no", false, {"yes", "no"});
-  str("protected-mode", "no", true, {"yes", "no"});
-  str("redis-version", "7.0.15", true);
+  // Snapshots and the append-only file arrive with the persistence issue (#6). Until then these
+  // accept only the values that mean "off", so nobody is told their data is saved when it is not.
+  str("save", "", M::kMutable);
+  str("appendonly", "no", M::kMutable, K::kBool);
+  str("appendfsync", "everysec", M::kMutable, K::kEnum, {"everysec", "always", "no"});
+  str("dir", CurrentDir(), M::kProtected);
+  str("dbfilename", "dump.rdb", M::kProtected);
+  str("requirepass", "", M::kMutable);
+  str("daemonize", "no", M::kImmutable, K::kBool);
+  str("protected-mode", "no", M::kMutable, K::kBool);
+  str("redis-version", "7.0.15", M::kMutable);
   std::sort(params_.begin(), params_.end(),
             [](const Param& a, const Param& b) { return a.name < b.name; });
 }
@@ -105,9 +113,6 @@ const Config::Param* Config::Find(std::string_view name) const {
   std::string lower = AsciiToLower(name);
   for (const Param& p : params_) {
     if (p.name == lower) return &p;
-    for (const std::string& a : p.aliases) {
-      if (a == lower) return &p;
-    }
   }
   return nullptr;
 }
@@ -119,47 +124,94 @@ std::string Config::Format(const Param& p) const {
   return it == strings_.end() ? "" : it->second;
 }
 
-Status Config::Set(std::string_view name, std::string_view value, bool at_startup) {
+Status Config::Validate(std::string_view name, std::string_view value, bool at_startup) const {
   const Param* p = Find(name);
   if (p == nullptr) {
     return Status::Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
-                         std::string(name) + "'");
+                         CStr(name) + "'");
   }
   auto invalid = [&](std::string_view why) {
     return Status::Error("ERR CONFIG SET failed (possibly related to argument '" +
-                         std::string(name) + "') - " + std::string(why));
+                         CStr(name) + "') - " + std::string(why));
   };
-  if (!p->mutable_at_runtime && !at_startup) return invalid("can't set immutable config");
+  if (!at_startup && p->mode == Param::Mode::kImmutable) {
+    return invalid("can't set immutable config");
+  }
+  if (!at_startup && p->mode == Param::Mode::kProtected) {
+    return invalid("can't set protected config");
+  }
+  auto range_error = [&] {
+    return invalid("argument must be between " + Int64ToString(p->min) + " and " +
+                   Int64ToString(p->max) + " inclusive");
+  };
+  std::string lower = AsciiToLower(value);
   switch (p->kind) {
     case Param::Kind::kInt: {
       std::optional<int64_t> v = ParseInt64(value);
       if (!v) return invalid("argument couldn't be parsed into an integer");
-      if (*v < p->min || *v > p->max) {
-        return invalid("argument must be between " + Int64ToString(p->min) + " and " +
-                       Int64ToString(p->max) + " inclusive");
-      }
-      p->number->store(*v);
+      if (*v < p->min || *v > p->max) return range_error();
       return Status::Ok();
     }
     case Param::Kind::kMemory: {
       std::optional<int64_t> v = ParseMemory(value);
       if (!v) return invalid("argument must be a memory value");
-      if (*v < p->min || *v > p->max) {
-        return invalid("argument must be between " + Int64ToString(p->min) + " and " +
-                       Int64ToString(p->max) + " inclusive");
-      }
-      p->number->store(*v);
+      if (*v < p->min || *v > p->max) return range_error();
       return Status::Ok();
     }
     case Param::Kind::kBool:
+      if (lower != "yes" && lower != "no") return invalid("argument must be 'yes' or 'no'");
+      if (p->name == "appendonly" && lower == "yes") {
+        return invalid("the append-only file is not supported yet");
+      }
+      return Status::Ok();
     case Param::Kind::kEnum: {
-      std::string lower = AsciiToLower(value);
       if (std::find(p->choices.begin(), p->choices.end(), lower) == p->choices.end()) {
-        return invalid("argument(s) must be one of the following: " + [&] {
-          std::string all;
-          for (const auto& c : p->choices) all += (all.empty() ? "" : ", ") + c;
-          return all;
-        }());
+        std::string all;
+        for (const auto& c : p->choices) all += (all.empty() ? "" : ", ") + c;
+        return invalid("argument(s) must be one of the following: " + all);
+      }
+      return Status::Ok();
+    }
+    case Param::Kind::kString:
+      if (p->name == "save") {
+        // "seconds changes" pairs, or "" for none.
+        std::vector<std::string> parts;
+        protocol::SplitInlineArgs(value, &parts);
+        if (parts.size() % 2 != 0) return invalid("Invalid save parameters");
+        for (const std::string& part : parts) {
+          std::optional<int64_t> v = ParseInt64(part);
+          if (!v || *v < 0) return invalid("Invalid save parameters");
+        }
+        if (!parts.empty()) return invalid("snapshots are not supported yet");
+      }
+      return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+Status Config::Set(std::string_view name, std::string_view value, bool at_startup) {
+  Status valid = Validate(name, value, at_startup);
+  if (!valid.ok()) return valid;
+  const Param* p = Find(name);
+  std::string lower = AsciiToLower(value);
+  switch (p->kind) {
+    case Param::Kind::kInt: {
+      int64_t v = *ParseInt64(value);
+      v = std::clamp(v, p->clamp_min, p->clamp_max);
+      p->number->store(v);
+      if (p->name == "lfu-log-factor" || p->name == "lfu-decay-time") {
+        storage::AccessStats::SetLfuParams(static_cast<int>(lfu_log_factor.load()),
+                                           static_cast<int>(lfu_decay_time.load()));
+      }
+      return Status::Ok();
+    }
+    case Param::Kind::kMemory:
+      p->number->store(*ParseMemory(value));
+      return Status::Ok();
+    case Param::Kind::kBool:
+    case Param::Kind::kEnum: {
+      if (p->name == "maxmemory-policy") {
+        storage::AccessStats::SetLfuMode(lower.find("lfu") != std::string::npos);
       }
       if (p->name == "loglevel") {
         LogLevel level;
@@ -171,19 +223,6 @@ Status Config::Set(std::string_view name, std::string_view value, bool at_startu
       return Status::Ok();
     }
     case Param::Kind::kString: {
-      if (p->name == "save") {
-        // "seconds changes" pairs, or "" to disable.
-        std::vector<std::string> parts;
-        protocol::SplitInlineArgs(value, &parts);
-        if (parts.size() % 2 != 0) return invalid("Invalid save parameters");
-        for (const std::string& part : parts) {
-          std::optional<int64_t> v = ParseInt64(part);
-          if (!v || *v < 0) return invalid("Invalid save parameters");
-        }
-      }
-      if (p->name == "dir" && !at_startup) {
-        if (chdir(std::string(value).c_str()) != 0) return invalid(strerror(errno));
-      }
       std::lock_guard<std::mutex> lock(strings_mu_);
       strings_[p->name] = std::string(value);
       return Status::Ok();
@@ -234,6 +273,11 @@ Status Config::LoadFile(const std::string& path) {
       // A real redis.conf carries many directives we do not implement; skipping them (loudly)
       // lets users start from the file they already have.
       SHOAL_LOG(kWarning, "%s:%d: ignoring unsupported directive '%s'", path, lineno, args[0]);
+      continue;
+    }
+    if (EqualsIgnoreCase(args[0], "save") && value != "") {
+      SHOAL_LOG(kWarning, "%s:%d: ignoring 'save %s': snapshots are not supported yet", path,
+                lineno, value);
       continue;
     }
     Status s = Set(args[0], value, /*at_startup=*/true);

@@ -32,6 +32,8 @@ class Config {
   std::atomic<int64_t> timeout{0};
   std::atomic<int64_t> tcp_keepalive{300};
   std::atomic<int64_t> hz{10};
+  std::atomic<int64_t> lfu_log_factor{10};
+  std::atomic<int64_t> lfu_decay_time{1};
   std::atomic<int64_t> maxmemory{0};
   std::atomic<int64_t> proto_max_bulk_len{512LL * 1024 * 1024};
   std::atomic<int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};
@@ -39,6 +41,10 @@ class Config {
   // Sets `name` (case-insensitive) to `value`, validating it. `at_startup` allows parameters that
   // cannot change at run time (port, databases...).
   Status Set(std::string_view name, std::string_view value, bool at_startup);
+  // Checks that Set would accept it, without changing anything (CONFIG SET of several
+  // parameters applies all of them or none).
+  Status Validate(std::string_view name, std::string_view value, bool at_startup) const;
+  bool Has(std::string_view name) const { return Find(name) != nullptr; }
   // The current value of every parameter whose name matches `pattern` (glob), sorted by name.
   std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
   // A string parameter's value ("" if unknown).

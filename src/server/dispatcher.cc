@@ -13,7 +13,7 @@ namespace {
 constexpr size_t kMaxBatchCommands = 1024;  // Bounds one hop's latency for others on the shard.
 
 // Where a command runs; see command_table.h.
-enum class Site { kConnection, kShard, kCoordinator };
+enum class Site { kConnection, kShard, kSplit, kCoordinator };
 
 struct Plan {
   const CommandSpec* spec = nullptr;
@@ -58,6 +58,10 @@ Plan MakePlan(Client& client, const protocol::ArgList& args) {
 
   shard::ShardSet& shards = *ServerState::Get().shards;
   int argc = static_cast<int>(args.size());
+  if (spec->last_key < 0 && spec->key_step > 1 && (argc - spec->first_key) % spec->key_step != 0) {
+    plan.error = protocol::WrongArityError(spec->name);  // MSET k v k: pairs are incomplete.
+    return plan;
+  }
   int last = spec->last_key < 0 ? argc + spec->last_key : std::min(spec->last_key, argc - 1);
   bool first = true;
   plan.site = Site::kShard;
@@ -72,6 +76,7 @@ Plan MakePlan(Client& client, const protocol::ArgList& args) {
     }
   }
   if (first) plan.site = Site::kConnection;  // Key positions past the end: no keys given.
+  if (plan.site == Site::kCoordinator && spec->split != SplitMerge::kNone) plan.site = Site::kSplit;
   if (plan.site == Site::kCoordinator && spec->coordinator == nullptr) {
     plan.error = "ERR command '" + spec->name + "' cannot span shards";  // A bug: see the table.
   }
@@ -84,9 +89,10 @@ void CountError(ThreadState& ts, std::string_view reply) {
   ts.error_replies++;
 }
 
-void AppendToBatch(RemoteBatch& batch, const CommandSpec* spec, const protocol::ArgList& args) {
+template <typename Args>
+void AppendToBatch(RemoteBatch& batch, const CommandSpec* spec, const Args& args, bool part) {
   batch.commands.push_back(RemoteBatch::Command{spec, static_cast<uint32_t>(batch.spans.size()),
-                                                static_cast<uint32_t>(args.size())});
+                                                static_cast<uint32_t>(args.size()), part});
   for (std::string_view a : args) {
     batch.spans.emplace_back(batch.arena.size(), a.size());
     batch.arena.append(a);
@@ -105,7 +111,7 @@ void RunBatch(RemoteBatch& batch, shard::Shard& shard) {
       argv.emplace_back(batch.arena.data() + off, len);
     }
     CommandContext ctx(cmd.spec, argv, &reply, &shard, batch.db_index, nullptr);
-    RunCommandHere(*cmd.spec, ctx, /*coordinator=*/false);
+    RunCommandHere(*cmd.spec, ctx, /*coordinator=*/false, /*record_stats=*/!cmd.part);
     batch.reply_ends.push_back(batch.replies.size());
   }
 }
@@ -129,7 +135,9 @@ RemoteBatch* BatchFor(PipelineRun& run, Client& client, shard::ShardId target, u
 
 }  // namespace
 
-void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinator) {
+void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinator,
+                    bool record_stats) {
+  if (!record_stats) return (coordinator ? spec.coordinator : spec.handler)(ctx);
   ThreadState& ts = ThreadState::Get();
   std::string* out = ctx.reply().buffer();
   size_t before = out->size();
@@ -145,27 +153,56 @@ void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinat
   }
 }
 
-void PipelineRun::StitchInto(std::string* out) const {
-  std::vector<size_t> next(batches.size(), 0);  // Next command per batch.
-  size_t next_local = 0;
-  for (uint8_t src : order) {
-    const std::string* text;
-    const std::vector<size_t>* ends;
-    size_t* i;
-    if (src == kLocal) {
-      text = &local_replies;
-      ends = &local_ends;
-      i = &next_local;
-    } else {
-      text = &batches[src]->replies;
-      ends = &batches[src]->reply_ends;
-      i = &next[src];
-    }
-    size_t begin = *i == 0 ? 0 : (*ends)[*i - 1];
-    out->append(*text, begin, (*ends)[*i] - begin);
-    ++*i;
-  }
+namespace {
+
+// Runs a command owned by the home shard while a run is pending; its reply is held back.
+void RunHeldBack(Client& client, PipelineRun& run, const CommandSpec& spec, ArgSpan argv,
+                 bool part) {
+  protocol::ReplyBuilder held(&run.local_replies, client.resp);
+  CommandContext ctx(&spec, argv, &held, &client.home(), client.db_index, &client);
+  RunCommandHere(spec, ctx, /*coordinator=*/false, /*record_stats=*/!part);
+  run.local_ends.push_back(run.local_replies.size());
 }
+
+// Splits a multi-key command into one part per owner shard: the same command over that
+// shard's keys (with their values, for MSET), keys kept in the client's order.
+void SubmitSplit(Client& client, PipelineRun& run, const CommandSpec& spec,
+                 const protocol::ArgList& args) {
+  shard::ShardSet& shards = *ServerState::Get().shards;
+  const size_t step = static_cast<size_t>(spec.key_step);
+  const shard::ShardId home = client.home().id();
+  struct Part {
+    shard::ShardId shard;
+    std::vector<std::string_view> args;
+  };
+  std::vector<Part> parts;
+  PipelineRun::Merge merge{spec.split, {}, {}};
+  for (size_t i = static_cast<size_t>(spec.first_key); i < args.size(); i += step) {
+    shard::ShardId owner = shards.OwnerOf(args[i]);
+    size_t p = 0;
+    while (p < parts.size() && parts[p].shard != owner) ++p;
+    if (p == parts.size()) parts.push_back(Part{owner, {args.begin(), args.begin() + spec.first_key}});
+    for (size_t j = 0; j < step; ++j) parts[p].args.push_back(args[i + j]);
+    merge.part_of_key.push_back(static_cast<uint8_t>(p));
+  }
+  ThreadState::Get().command_stats[&spec].calls++;  // One call, however many parts.
+  for (Part& part : parts) {
+    if (part.shard == home) {
+      RunHeldBack(client, run, spec, part.args, /*part=*/true);
+      merge.parts.push_back(PipelineRun::kLocal);
+    } else {
+      uint8_t index;
+      RemoteBatch* batch = BatchFor(run, client, part.shard, &index);
+      AppendToBatch(*batch, &spec, part.args, /*part=*/true);
+      merge.parts.push_back(static_cast<PipelineRun::Source>(index));
+    }
+  }
+  run.order.push_back(static_cast<PipelineRun::Source>(PipelineRun::kFirstMerge -
+                                                       static_cast<int>(run.merges.size())));
+  run.merges.push_back(std::move(merge));
+}
+
+}  // namespace
 
 Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
   std::unique_ptr<PipelineRun>& run = client.pipeline_run();
@@ -177,8 +214,15 @@ Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
     if (run->order.size() >= kMaxBatchCommands) return Submitted::kDeferred;
     uint8_t index;
     RemoteBatch* batch = BatchFor(*run, client, plan.shard, &index);
-    AppendToBatch(*batch, plan.spec, args);
+    AppendToBatch(*batch, plan.spec, args, /*part=*/false);
     run->order.push_back(index);
+    client.last_command = plan.spec->name;
+    return Submitted::kBatched;
+  }
+  if (plan.site == Site::kSplit && plan.error.empty()) {
+    if (run == nullptr) run = std::make_unique<PipelineRun>();
+    if (run->order.size() >= kMaxBatchCommands) return Submitted::kDeferred;
+    SubmitSplit(client, *run, *plan.spec, args);
     client.last_command = plan.spec->name;
     return Submitted::kBatched;
   }
@@ -186,11 +230,7 @@ Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
     // Owned here while other shards work on the run: run now, hold the reply back.
     if (run->order.size() >= kMaxBatchCommands) return Submitted::kDeferred;
     client.last_command = plan.spec->name;
-    protocol::ReplyBuilder held(&run->local_replies, client.resp);
-    ArgSpan argv(args.data(), args.size());
-    CommandContext ctx(plan.spec, argv, &held, &client.home(), client.db_index, &client);
-    RunCommandHere(*plan.spec, ctx, /*coordinator=*/false);
-    run->local_ends.push_back(run->local_replies.size());
+    RunHeldBack(client, *run, *plan.spec, ArgSpan(args.data(), args.size()), /*part=*/false);
     run->order.push_back(PipelineRun::kLocal);
     return Submitted::kBatched;
   }

@@ -10,17 +10,18 @@
 //   Submit(SET a) --owner: shard 1--> queued for shard 1
 //   Submit(GET b) --owner: here-----> runs inline now; its reply is held back
 //   Submit(GET c) --owner: shard 1--> queued for shard 1
-//   Submit(INCR d) --owner: shard 2--> queued for shard 2
+//   Submit(MGET d e) --d: shard 2, e: here--> split: "MGET d" queued for shard 2,
+//                                             "MGET e" runs inline; replies merged later
 //   Submit(KEYS *) --no single owner--> kDeferred: the caller stops and calls Flush()
-//   Flush() ---- one message per shard ------->  shard 1: SET a, GET c   shard 2: INCR d
-//   ResumeAfterAsync() <--- one message each --  replies stitched: SET a, GET b, GET c, INCR d
+//   Flush() ---- one message per shard ------->  shard 1: SET a, GET c   shard 2: MGET d
+//   ResumeAfterAsync() <--- one message each --  replies stitched in the client's order
 //
 // What is kept: every key's commands run in the client's order (a key has one owner), and a
-// command whose keys span shards, or that has no keys (KEYS, SELECT, INFO...), waits for
+// command that cannot be split by shard, or that has no keys (KEYS, SELECT, INFO...), waits for
 // everything before it and holds back everything after it. So a client always observes its own
 // writes. What is relaxed, as in other multi-threaded Redis servers: within one pipelined run,
-// two commands on different shards may take effect in either order as seen by *other* clients.
-// A client that needs them ordered for others uses MULTI (the transaction layer, issue #4).
+// parts on different shards may take effect in either order as seen by *other* clients. Atomic
+// multi-key work goes through MULTI and the transaction layer (issue #4).
 //
 // Thread: the client's home thread.
 #pragma once
@@ -36,6 +37,8 @@
 
 namespace shoal::server {
 
+class CommandContext;
+
 // Commands for one shard, with their arguments owned (the sender's read buffer is reused as
 // soon as the batch is posted).
 struct RemoteBatch {
@@ -47,6 +50,7 @@ struct RemoteBatch {
     const CommandSpec* spec;
     uint32_t first_arg;  // Index into `spans`.
     uint32_t argc;
+    bool part;           // One shard's part of a split command: its stats count at the origin.
   };
   std::vector<Command> commands;
   std::vector<std::pair<size_t, size_t>> spans;  // (offset in arena, length) per argument.
@@ -56,14 +60,25 @@ struct RemoteBatch {
 
 // A squashed run of pipelined commands being executed (see above).
 struct PipelineRun {
-  static constexpr uint8_t kLocal = 0xff;
+  // Where a reply comes from: a batch index (>= 0), kLocal, or a merge (kFirstMerge - i).
+  using Source = int16_t;
+  static constexpr Source kLocal = -1;
+  static constexpr Source kFirstMerge = -2;
+
+  // A split command: where its parts' replies come from, and how to merge them.
+  struct Merge {
+    SplitMerge kind;
+    std::vector<Source> parts;
+    std::vector<uint8_t> part_of_key;  // kArrayByKey: which part answers each key, in order.
+  };
+
   std::vector<std::unique_ptr<RemoteBatch>> batches;  // At most one per shard.
   std::string local_replies;       // Replies of commands that ran inline, held back.
   std::vector<size_t> local_ends;
-  std::vector<uint8_t> order;      // Per command: index into `batches`, or kLocal.
+  std::vector<Merge> merges;
+  std::vector<Source> order;       // One per command submitted, in the client's order.
   size_t outstanding = 0;          // Batches sent and not back yet.
 
-  bool empty() const { return order.empty(); }
   // Appends every reply to `out` in the client's order.
   void StitchInto(std::string* out) const;
 };
@@ -83,7 +98,8 @@ class Dispatcher {
   static bool Flush(Client& client);
 };
 
-// Runs `spec` here and now, recording command stats.
-void RunCommandHere(const CommandSpec& spec, class CommandContext& ctx, bool coordinator);
+// Runs `spec` here and now. Records command stats unless `record_stats` is false.
+void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinator,
+                    bool record_stats = true);
 
 }  // namespace shoal::server

@@ -120,16 +120,20 @@ void Shard::Run() {
     }
     loop_.RunOnce(wait);
     sleeping_.store(false, std::memory_order_relaxed);
-    if (!deferred_.empty()) {
-      std::vector<Task> run;
-      run.swap(deferred_);
-      for (Task& t : run) t();
-    }
+    RunDeferred();
     FlushOutboxes();  // Work this iteration's events sent to other shards.
   }
   FlushOutboxes();
   DrainInbox(SIZE_MAX);
   t_current_shard = nullptr;
+}
+
+void Shard::RunDeferred() {
+  while (!deferred_.empty()) {
+    std::vector<Task> run;
+    run.swap(deferred_);
+    for (Task& t : run) t();
+  }
 }
 
 void Shard::Stop() {

@@ -60,6 +60,8 @@ class Shard : private Watcher {
 
   // Thread body: runs the loop until Stop() is observed.
   void Run();
+  // Runs what RunAfterEvents() queued; for the shutdown path, after the loop has stopped.
+  void RunDeferred();
   // Thread-safe: asks the loop to exit after its current iteration.
   void Stop();
 

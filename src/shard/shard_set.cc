@@ -17,6 +17,7 @@ void ShardSet::Start(std::function<void(Shard&)> init, std::function<void(Shard&
       if (init) init(*shard);
       shard->Run();
       if (fini) fini(*shard);
+      shard->RunDeferred();  // Frees what fini closed.
     });
   }
 }

@@ -3,11 +3,10 @@
 #include <ctime>
 #include <thread>
 
-namespace shoal::storage {
+#include "common/clock.h"
+#include "storage/access_stats.h"
 
-namespace {
-uint32_t NowSeconds(int64_t now_ms) { return static_cast<uint32_t>(now_ms / 1000); }
-}  // namespace
+namespace shoal::storage {
 
 Db::~Db() { Clear(); }
 
@@ -25,14 +24,17 @@ Entry* Db::Find(std::string_view key, int64_t now_ms, uint8_t flags) {
     e = nullptr;
   }
   if (flags & kLookupRead) ++(e != nullptr ? stats_.keyspace_hits : stats_.keyspace_misses);
-  if (e != nullptr && (flags & kLookupTouch)) e->access_time = NowSeconds(now_ms);
+  if (e != nullptr && (flags & kLookupTouch)) {
+    e->access_time = AccessStats::OnAccess(e->access_time, now_ms,
+                                           std::uniform_real_distribution<double>()(rng_));
+  }
   return e;
 }
 
 Entry* Db::Insert(std::string_view key, Value value) {
   Entry* e = new Entry();
   e->key.Reset(key);
-  e->access_time = static_cast<uint32_t>(time(nullptr));
+  e->access_time = AccessStats::Initial(UnixTimeMs());
   e->value = std::move(value);
   e->value.set_has_expire(false);
   keys_.Insert(e);

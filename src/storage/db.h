@@ -25,7 +25,7 @@ namespace shoal::storage {
 struct Entry {
   Entry* next = nullptr;  // Bucket chain, managed by Dict.
   KeyString key;
-  uint32_t access_time = 0;  // Unix seconds of the last access (OBJECT IDLETIME).
+  uint32_t access_time = 0;  // LRU time or LFU counter: see access_stats.h.
   Value value;
 
   std::string_view key_view() const { return key.view(); }

@@ -60,35 +60,54 @@ std::string Show(std::string_view s) {
 
 const char* TypeName(int type) {
   switch (type) {
-    case REDIS_REPLY_STRING: return "STRING";
-    case REDIS_REPLY_ARRAY: return "ARRAY";
-    case REDIS_REPLY_INTEGER: return "INTEGER";
-    case REDIS_REPLY_NIL: return "NIL";
-    case REDIS_REPLY_STATUS: return "STATUS";
-    case REDIS_REPLY_ERROR: return "ERROR";
+    case REDIS_REPLY_STRING:
+      return "STRING";
+    case REDIS_REPLY_ARRAY:
+      return "ARRAY";
+    case REDIS_REPLY_INTEGER:
+      return "INTEGER";
+    case REDIS_REPLY_NIL:
+      return "NIL";
+    case REDIS_REPLY_STATUS:
+      return "STATUS";
+    case REDIS_REPLY_ERROR:
+      return "ERROR";
 #ifdef REDIS_REPLY_MAP
-    case REDIS_REPLY_DOUBLE: return "DOUBLE";
-    case REDIS_REPLY_BOOL: return "BOOL";
-    case REDIS_REPLY_MAP: return "MAP";
-    case REDIS_REPLY_SET: return "SET";
-    case REDIS_REPLY_ATTR: return "ATTR";
-    case REDIS_REPLY_PUSH: return "PUSH";
-    case REDIS_REPLY_BIGNUM: return "BIGNUM";
-    case REDIS_REPLY_VERB: return "VERB";
+    case REDIS_REPLY_DOUBLE:
+      return "DOUBLE";
+    case REDIS_REPLY_BOOL:
+      return "BOOL";
+    case REDIS_REPLY_MAP:
+      return "MAP";
+    case REDIS_REPLY_SET:
+      return "SET";
+    case REDIS_REPLY_ATTR:
+      return "ATTR";
+    case REDIS_REPLY_PUSH:
+      return "PUSH";
+    case REDIS_REPLY_BIGNUM:
+      return "BIGNUM";
+    case REDIS_REPLY_VERB:
+      return "VERB";
 #endif
-    default: return "UNKNOWN";
+    default:
+      return "UNKNOWN";
   }
 }
 
 std::string Describe(const redisReply* r) {
   std::string out = TypeName(r->type);
   switch (r->type) {
-    case REDIS_REPLY_INTEGER: return out + " " + std::to_string(r->integer);
+    case REDIS_REPLY_INTEGER:
+      return out + " " + std::to_string(r->integer);
     case REDIS_REPLY_STRING:
     case REDIS_REPLY_STATUS:
-    case REDIS_REPLY_ERROR: return out + " " + Show(std::string_view(r->str, r->len));
-    case REDIS_REPLY_NIL: return out;
-    default: return out + " of " + std::to_string(r->elements) + " elements";
+    case REDIS_REPLY_ERROR:
+      return out + " " + Show(std::string_view(r->str, r->len));
+    case REDIS_REPLY_NIL:
+      return out;
+    default:
+      return out + " of " + std::to_string(r->elements) + " elements";
   }
 }
 
@@ -236,10 +255,18 @@ void CheckPipeline(redisContext* c) {
     const std::string context = "pipelined reply " + std::to_string(i);
     Reply r = GetReply(c, context);
     switch (i % 4) {
-      case 0: ExpectStatus(r.get(), "OK", context + " (SET)"); break;
-      case 1: ExpectString(r.get(), "value-" + std::to_string(i - 1), context + " (GET)"); break;
-      case 2: ExpectInteger(r.get(), i / 4 + 1, context + " (INCR)"); break;
-      case 3: ExpectString(r.get(), "echo-" + std::to_string(i), context + " (ECHO)"); break;
+      case 0:
+        ExpectStatus(r.get(), "OK", context + " (SET)");
+        break;
+      case 1:
+        ExpectString(r.get(), "value-" + std::to_string(i - 1), context + " (GET)");
+        break;
+      case 2:
+        ExpectInteger(r.get(), i / 4 + 1, context + " (INCR)");
+        break;
+      case 3:
+        ExpectString(r.get(), "echo-" + std::to_string(i), context + " (ECHO)");
+        break;
     }
   }
 }
@@ -267,7 +294,8 @@ void CheckReplyTypes(redisContext* c) {
 
   Reply arr = Command(c, {"MGET", Key("s"), Key("missing")});
   ExpectType(arr.get(), REDIS_REPLY_ARRAY, "MGET");
-  if (arr->elements != 2) Fail("MGET of 2 keys: got " + std::to_string(arr->elements) + " elements");
+  if (arr->elements != 2)
+    Fail("MGET of 2 keys: got " + std::to_string(arr->elements) + " elements");
   ExpectString(arr->element[0], "not a number", "MGET element 0");
   ExpectType(arr->element[1], REDIS_REPLY_NIL, "MGET element 1 (missing key)");
 
@@ -295,7 +323,8 @@ void CheckMget(redisContext* c) {
   ExpectType(r.get(), REDIS_REPLY_ARRAY, "MGET of 1000 keys");
   if (r->elements != 2 * kKeys) Fail("MGET of 1000 keys: got " + std::to_string(r->elements));
   for (int i = 0; i < kKeys; ++i) {
-    ExpectString(r->element[2 * i], "mv-" + std::to_string(i), "MGET element " + std::to_string(2 * i));
+    ExpectString(r->element[2 * i], "mv-" + std::to_string(i),
+                 "MGET element " + std::to_string(2 * i));
     ExpectType(r->element[2 * i + 1], REDIS_REPLY_NIL, "MGET element " + std::to_string(2 * i + 1));
   }
 }
@@ -385,9 +414,17 @@ bool ParseRaw(const std::string& buf, size_t& pos, RawReply& out) {
   out.line = buf.substr(pos + 1, eol - pos - 1);
   pos = eol + 2;
   switch (out.type) {
-    case '+': case '-': case ':': case ',': case '#': case '(': case '_':
+    case '+':
+    case '-':
+    case ':':
+    case ',':
+    case '#':
+    case '(':
+    case '_':
       return true;
-    case '$': case '=': case '!': {
+    case '$':
+    case '=':
+    case '!': {
       long n = std::strtol(out.line.c_str(), nullptr, 10);
       if (n < 0) return true;
       if (buf.size() < pos + n + 2) return false;
@@ -395,7 +432,11 @@ bool ParseRaw(const std::string& buf, size_t& pos, RawReply& out) {
       pos += n + 2;
       return true;
     }
-    case '*': case '~': case '>': case '%': case '|': {
+    case '*':
+    case '~':
+    case '>':
+    case '%':
+    case '|': {
       long n = std::strtol(out.line.c_str(), nullptr, 10);
       if (out.type == '%' || out.type == '|') n *= 2;
       for (long i = 0; i < n; ++i) {
@@ -417,7 +458,8 @@ RawReply RawCommand(redisContext* c, const std::vector<std::string>& args, std::
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
-  if (redisAppendCommandArgv(c, static_cast<int>(args.size()), argv.data(), lens.data()) != REDIS_OK) {
+  if (redisAppendCommandArgv(c, static_cast<int>(args.size()), argv.data(), lens.data()) !=
+      REDIS_OK) {
     Fail("redisAppendCommandArgv failed");
   }
   int done = 0;
@@ -444,7 +486,8 @@ void CheckResp3(const char* host, int port) {
   Context c = Connect(host, port);
   std::string pending;
   RawReply hello = RawCommand(c.get(), {"HELLO", "3"}, pending);
-  if (hello.type != '%') Fail(std::string("HELLO 3: expected a map ('%'), got '") + hello.type + "'");
+  if (hello.type != '%')
+    Fail(std::string("HELLO 3: expected a map ('%'), got '") + hello.type + "'");
   std::map<std::string, const RawReply*> fields;
   for (size_t i = 0; i + 1 < hello.children.size(); i += 2) {
     fields[hello.children[i].body] = &hello.children[i + 1];
@@ -456,7 +499,8 @@ void CheckResp3(const char* host, int port) {
     Fail("HELLO 3: proto is not the integer 3");
   }
   RawReply nil = RawCommand(c.get(), {"GET", Key("missing")}, pending);
-  if (nil.type != '_') Fail(std::string("GET missing: expected RESP3 null '_', got '") + nil.type + "'");
+  if (nil.type != '_')
+    Fail(std::string("GET missing: expected RESP3 null '_', got '") + nil.type + "'");
   RawReply cfg = RawCommand(c.get(), {"CONFIG", "GET", "databases"}, pending);
   if (cfg.type != '%' || cfg.children.size() != 2 || cfg.children[0].body != "databases") {
     Fail("CONFIG GET databases: expected a map of one pair");
