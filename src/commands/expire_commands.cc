@@ -85,7 +85,8 @@ void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
   if (when == -1) return ctx.reply().Integer(-1);
   int64_t ttl = absolute ? when : when - ctx.now_ms();
   if (ttl < 0) ttl = 0;
-  ctx.reply().Integer(ms ? ttl : (ttl + 500) / 1000);
+  // Unsigned: Redis computes (ttl+500)/1000 on a deadline near INT64_MAX and gets this value.
+  ctx.reply().Integer(ms ? ttl : static_cast<int64_t>((static_cast<uint64_t>(ttl) + 500) / 1000));
 }
 
 void Ttl(CommandContext& ctx) { TtlGeneric(ctx, false, false); }
