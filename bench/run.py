@@ -52,7 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--memory-keys", type=int,
                    help=f"keys for the memory table, 0 to skip (default {FULL['memory_keys']:,})")
     p.add_argument("--server-cpus", default="0", help="taskset CPU list for a server")
-    p.add_argument("--wide-server-cpus", default="0,1",
+    p.add_argument("--wide-server-cpus", default="0",
                    help="CPU list for a Shoal whose --threads exceeds --server-cpus' count")
     p.add_argument("--client-cpus", default="1", help="CPU list for redis-benchmark")
     p.add_argument("--no-pin", action="store_true", help="run everything without taskset")
