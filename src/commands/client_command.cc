@@ -181,7 +181,7 @@ void NoEvict(CommandContext& ctx) {
 }
 
 void Help(CommandContext& ctx) {
-  static const char* kLines[] = {
+  static const char* const kLines[] = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GETNAME",
       "    Return the name of the current connection.",
@@ -216,8 +216,7 @@ void Help(CommandContext& ctx) {
       "HELP",
       "    Print this help.",
   };
-  ctx.reply().ArrayHeader(std::size(kLines));
-  for (const char* l : kLines) ctx.reply().SimpleString(l);
+  ReplyHelpLines(ctx, kLines);
 }
 
 }  // namespace

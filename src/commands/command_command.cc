@@ -287,7 +287,7 @@ void GetKeys(CommandContext& ctx) {
 }
 
 void Help(CommandContext& ctx) {
-  static const char* kLines[] = {
+  static const char* const kLines[] = {
       "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "(no subcommand)",
       "    Return details about all Redis commands.",
@@ -308,8 +308,7 @@ void Help(CommandContext& ctx) {
       "HELP",
       "    Print this help.",
   };
-  ctx.reply().ArrayHeader(std::size(kLines));
-  for (const char* l : kLines) ctx.reply().SimpleString(l);
+  ReplyHelpLines(ctx, kLines);
 }
 
 // COMMAND alone lists everything; with a subcommand it is a container.

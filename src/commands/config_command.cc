@@ -56,7 +56,7 @@ void ResetStat(CommandContext& ctx) {
 }
 
 void Help(CommandContext& ctx) {
-  static const char* kLines[] = {
+  static const char* const kLines[] = {
       "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GET <pattern>",
       "    Return parameters matching the glob-like <pattern> and their values.",
@@ -67,8 +67,7 @@ void Help(CommandContext& ctx) {
       "HELP",
       "    Print this help.",
   };
-  ctx.reply().ArrayHeader(std::size(kLines));
-  for (const char* l : kLines) ctx.reply().SimpleString(l);
+  ReplyHelpLines(ctx, kLines);
 }
 
 }  // namespace

@@ -82,3 +82,14 @@ inline void ReplyValue(CommandContext& ctx, const storage::Value& v) {
 }
 
 }  // namespace shoal::cmd
+
+namespace shoal::cmd {
+
+// Replies with a HELP text: one status line per entry, as Redis's addReplyHelp does.
+template <size_t N>
+void ReplyHelpLines(CommandContext& ctx, const char* const (&lines)[N]) {
+  ctx.reply().ArrayHeader(N);
+  for (const char* l : lines) ctx.reply().SimpleString(l);
+}
+
+}  // namespace shoal::cmd

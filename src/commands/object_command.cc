@@ -49,7 +49,7 @@ void Freq(CommandContext& ctx) {
 }
 
 void Help(CommandContext& ctx) {
-  static const char* kLines[] = {
+  static const char* const kLines[] = {
       "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "ENCODING <key>",
       "    Return the kind of internal representation used in order to store the value",
@@ -66,8 +66,7 @@ void Help(CommandContext& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.reply().ArrayHeader(std::size(kLines));
-  for (const char* l : kLines) ctx.reply().SimpleString(l);
+  ReplyHelpLines(ctx, kLines);
 }
 
 }  // namespace
