@@ -1,4 +1,5 @@
 // shoal-server: wires configuration, shards, commands and listeners together.
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -39,7 +40,7 @@ const std::map<std::string, std::string>& OptionHelp() {
   static const auto* help = new std::map<std::string, std::string>{
       {"port", "TCP port to listen on (default 6379)"},
       {"bind", "Addresses to listen on, space-separated (default 127.0.0.1)"},
-      {"threads", "Shard threads; 0 means one per core (default 0)"},
+      {"threads", "Shard threads; 0 means one per usable core (default 0)"},
       {"databases", "Number of logical databases (default 16)"},
       {"loglevel", "debug, verbose, notice or warning (default notice)"},
       {"maxclients", "Maximum simultaneous clients (default 10000)"},
@@ -103,8 +104,20 @@ int main(int argc, char** argv) {
   shoal::LogLevel level;
   if (shoal::ParseLogLevel(config.GetString("loglevel"), &level)) shoal::SetLogLevel(level);
 
+  // "One per core" means the cores this process may run on (taskset, cgroups), not the machine's.
+  cpu_set_t allowed;
+  size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
+    cores = std::max(1, CPU_COUNT(&allowed));
+  }
   size_t threads = static_cast<size_t>(config.threads.load());
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) threads = cores;
+  if (threads > cores) {
+    SHOAL_LOG(kWarning,
+              "%d shard threads on %d usable cores: hand-overs between shards will cost context "
+              "switches; --threads %d is usually faster",
+              threads, cores, cores);
+  }
   config.threads.store(static_cast<int64_t>(threads));
 
   // Signals are taken by sigwait() in this thread; block them before any thread starts.
