@@ -506,6 +506,20 @@ def test_active_expiry_removes_keys_never_read(spawn, kind):
         assert c.call("EXISTS", *[f"keep:{i}" for i in range(10)]) == b":10\r\n"
 
 
+@BOTH
+def test_idle_clients_are_closed_after_timeout(spawn, kind):
+    """`timeout 1`: an idle client is closed within a couple of seconds; a busy one is not."""
+    server = spawn(kind, "--timeout", "1")
+    with server.conn() as idle, server.conn() as busy:
+        assert idle.call("PING") == b"+PONG\r\n"
+        deadline = time.monotonic() + 3.5
+        while time.monotonic() < deadline:
+            assert busy.call("PING") == b"+PONG\r\n"
+            time.sleep(0.2)
+        closed_by_server(idle, timeout=1.0)
+        assert busy.call("PING") == b"+PONG\r\n"
+
+
 # --- abusive clients ----------------------------------------------------------------------------
 
 def test_clients_that_leave_abruptly(spawn):
