@@ -224,18 +224,15 @@ void Help(CommandContext& ctx) {
 void RegisterClientCommand(server::CommandTable& table) {
   using namespace server;
   CommandSpec client{.name = "client", .arity = -2};
-  auto sub = [](const char* name, int arity, CommandHandler h) {
-    return CommandSpec{.name = std::string("client|") + name, .arity = arity,
-                       .flags = kNoScript | kLoading | kStale, .handler = h};
-  };
-  client.subcommands.push_back(sub("id", 2, Id));
-  client.subcommands.push_back(sub("setname", 3, SetName));
-  client.subcommands.push_back(sub("getname", 2, GetName));
-  client.subcommands.push_back(sub("list", -2, List));
-  client.subcommands.push_back(sub("info", 2, Info));
-  client.subcommands.push_back(sub("kill", -3, Kill));
-  client.subcommands.push_back(sub("no-evict", 3, NoEvict));
-  client.subcommands.push_back(sub("help", 2, Help));
+  constexpr uint32_t kFlags = kNoScript | kLoading | kStale;
+  client.AddSubcommand("id", 2, kFlags, Id);
+  client.AddSubcommand("setname", 3, kFlags, SetName);
+  client.AddSubcommand("getname", 2, kFlags, GetName);
+  client.AddSubcommand("list", -2, kFlags, List);
+  client.AddSubcommand("info", 2, kFlags, Info);
+  client.AddSubcommand("kill", -3, kFlags, Kill);
+  client.AddSubcommand("no-evict", 3, kFlags, NoEvict);
+  client.AddSubcommand("help", 2, kFlags, Help);
   table.Add(std::move(client));
 }
 

@@ -24,16 +24,12 @@ std::vector<std::string_view> Words(std::string_view s) {
   return out;
 }
 
-void StatusSet(protocol::ReplyBuilder& r, std::string_view words) {
+// A set of the space-separated `words`, as status strings (flags, ACL categories) or bulk
+// strings (tips): Redis uses each kind in a different field.
+void WordSet(protocol::ReplyBuilder& r, std::string_view words, bool as_status = true) {
   std::vector<std::string_view> w = Words(words);
   r.SetHeader(w.size());
-  for (std::string_view x : w) r.SimpleString(x);
-}
-
-void BulkSet(protocol::ReplyBuilder& r, std::string_view words) {
-  std::vector<std::string_view> w = Words(words);
-  r.SetHeader(w.size());
-  for (std::string_view x : w) r.Bulk(x);
+  for (std::string_view x : w) as_status ? r.SimpleString(x) : r.Bulk(x);
 }
 
 void ReplyKeySpec(protocol::ReplyBuilder& r, const KeySpecMeta& k) {
@@ -43,7 +39,7 @@ void ReplyKeySpec(protocol::ReplyBuilder& r, const KeySpecMeta& k) {
     r.Bulk(k.notes);
   }
   r.Bulk("flags");
-  StatusSet(r, k.flags);
+  WordSet(r, k.flags);
   r.Bulk("begin_search");
   r.MapHeader(2);
   r.Bulk("type");
@@ -111,13 +107,13 @@ void ReplyInfo(protocol::ReplyBuilder& r, const CommandSpec& spec) {
   r.ArrayHeader(10);
   r.Bulk(spec.name);
   r.Integer(spec.arity);
-  StatusSet(r, m != nullptr ? m->flags : std::string_view(FlagWords(spec)));
+  WordSet(r, m != nullptr ? m->flags : std::string_view(FlagWords(spec)));
   r.Integer(spec.first_key);
   r.Integer(spec.last_key);
   r.Integer(spec.key_step);
-  StatusSet(r, m != nullptr ? m->acl_categories
+  WordSet(r, m != nullptr ? m->acl_categories
                             : std::string_view(spec.flags & server::kFast ? "@fast" : "@slow"));
-  BulkSet(r, m != nullptr ? m->tips : "");  // Tips are bulk strings, flags status strings.
+  WordSet(r, m != nullptr ? m->tips : "", /*as_status=*/false);
   if (m != nullptr) {
     r.SetHeader(m->key_specs.size());
     for (const KeySpecMeta& k : m->key_specs) ReplyKeySpec(r, k);
@@ -149,7 +145,7 @@ void ReplyDocs(protocol::ReplyBuilder& r, const CommandSpec& spec) {
   field("complexity", m->complexity);
   if (!m->doc_flags.empty()) {
     r.Bulk("doc_flags");
-    StatusSet(r, m->doc_flags);
+    WordSet(r, m->doc_flags);
   }
   field("deprecated_since", m->deprecated_since);
   field("replaced_by", m->replaced_by);
@@ -320,16 +316,12 @@ void RegisterCommandCommand(server::CommandTable& table) {
   using namespace server;
   CommandSpec command{.name = "command", .arity = -1, .flags = kLoading | kStale,
                       .handler = CommandBare};
-  auto sub = [](const char* name, int arity, CommandHandler h) {
-    return CommandSpec{.name = std::string("command|") + name, .arity = arity,
-                       .flags = kLoading | kStale, .handler = h};
-  };
-  command.subcommands.push_back(sub("count", 2, Count));
-  command.subcommands.push_back(sub("info", -2, Info));
-  command.subcommands.push_back(sub("docs", -2, Docs));
-  command.subcommands.push_back(sub("list", -2, List));
-  command.subcommands.push_back(sub("getkeys", -4, GetKeys));
-  command.subcommands.push_back(sub("help", 2, Help));
+  command.AddSubcommand("count", 2, kLoading | kStale, Count);
+  command.AddSubcommand("info", -2, kLoading | kStale, Info);
+  command.AddSubcommand("docs", -2, kLoading | kStale, Docs);
+  command.AddSubcommand("list", -2, kLoading | kStale, List);
+  command.AddSubcommand("getkeys", -4, kLoading | kStale, GetKeys);
+  command.AddSubcommand("help", 2, kLoading | kStale, Help);
   table.Add(std::move(command));
 }
 

@@ -75,15 +75,10 @@ void Help(CommandContext& ctx) {
 void RegisterConfigCommand(server::CommandTable& table) {
   using namespace server;
   CommandSpec config{.name = "config", .arity = -2};
-  auto sub = [](const char* name, int arity, uint32_t flags, CommandHandler h) {
-    return CommandSpec{.name = std::string("config|") + name, .arity = arity, .flags = flags,
-                       .handler = h};
-  };
-  config.subcommands.push_back(sub("get", -3, kAdmin | kNoScript | kLoading | kStale, Get));
-  config.subcommands.push_back(sub("set", -4, kAdmin | kNoScript | kLoading | kStale, Set));
-  config.subcommands.push_back(sub("resetstat", 2, kAdmin | kNoScript | kLoading | kStale,
-                                   ResetStat));
-  config.subcommands.push_back(sub("help", 2, kLoading | kStale, Help));
+  config.AddSubcommand("get", -3, kAdmin | kNoScript | kLoading | kStale, Get);
+  config.AddSubcommand("set", -4, kAdmin | kNoScript | kLoading | kStale, Set);
+  config.AddSubcommand("resetstat", 2, kAdmin | kNoScript | kLoading | kStale, ResetStat);
+  config.AddSubcommand("help", 2, kLoading | kStale, Help);
   table.Add(std::move(config));
 }
 

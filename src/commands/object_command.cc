@@ -6,10 +6,6 @@
 namespace shoal::cmd {
 namespace {
 
-bool LfuPolicy(CommandContext& ctx) {
-  return ctx.server().config.GetString("maxmemory-policy").find("lfu") != std::string::npos;
-}
-
 // OBJECT looks a key up without touching its access time, as Redis does.
 storage::Entry* Lookup(CommandContext& ctx) {
   storage::Entry* e = ctx.db().Find(ctx.arg(2), ctx.now_ms(), kReadNoTouch);
@@ -28,7 +24,7 @@ void RefCount(CommandContext& ctx) {
 void IdleTime(CommandContext& ctx) {
   storage::Entry* e = Lookup(ctx);
   if (e == nullptr) return;
-  if (LfuPolicy(ctx)) {
+  if (storage::AccessStats::LfuMode()) {
     return ctx.ReplyError(
         "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
         "switching between policies at runtime LRU and LFU data will take some time to adjust.");
@@ -39,7 +35,7 @@ void IdleTime(CommandContext& ctx) {
 void Freq(CommandContext& ctx) {
   storage::Entry* e = Lookup(ctx);
   if (e == nullptr) return;
-  if (!LfuPolicy(ctx)) {
+  if (!storage::AccessStats::LfuMode()) {
     return ctx.ReplyError(
         "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
         "that when switching between policies at runtime LRU and LFU data will take some time "
@@ -74,15 +70,11 @@ void Help(CommandContext& ctx) {
 void RegisterObjectCommand(server::CommandTable& table) {
   using namespace server;
   CommandSpec object{.name = "object", .arity = -2};
-  auto sub = [](const char* name, int arity, uint32_t flags, int key, CommandHandler h) {
-    return CommandSpec{.name = std::string("object|") + name, .arity = arity, .flags = flags,
-                       .first_key = key, .last_key = key, .key_step = key ? 1 : 0, .handler = h};
-  };
-  object.subcommands.push_back(sub("encoding", 3, kReadOnly, 2, Encoding));
-  object.subcommands.push_back(sub("freq", 3, kReadOnly, 2, Freq));
-  object.subcommands.push_back(sub("idletime", 3, kReadOnly, 2, IdleTime));
-  object.subcommands.push_back(sub("refcount", 3, kReadOnly, 2, RefCount));
-  object.subcommands.push_back(sub("help", 2, kLoading | kStale, 0, Help));
+  object.AddSubcommand("encoding", 3, kReadOnly, Encoding, 2);
+  object.AddSubcommand("freq", 3, kReadOnly, Freq, 2);
+  object.AddSubcommand("idletime", 3, kReadOnly, IdleTime, 2);
+  object.AddSubcommand("refcount", 3, kReadOnly, RefCount, 2);
+  object.AddSubcommand("help", 2, kLoading | kStale, Help);
   table.Add(std::move(object));
 }
 

@@ -203,11 +203,6 @@ void Connection::DestroyWhenIdle() {
   home().RunAfterEvents([this] { delete this; });
 }
 
-std::string Connection::Describe() const {
-  std::string s = Client::Describe();
-  return s;
-}
-
 void CloseIdleConnections() {
   int64_t timeout_s = server::ServerState::Get().config.timeout.load();
   if (timeout_s <= 0) return;

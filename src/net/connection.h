@@ -29,7 +29,6 @@ class Connection final : public server::Client, private shard::Watcher {
   void ResumeAfterAsync() override;
   void Kill() override;
   bool closed() const override { return closed_; }
-  std::string Describe() const override;
 
   // Closes immediately (server shutdown).
   void Close();

@@ -4,41 +4,10 @@
 
 #include <random>
 
-#include "protocol/resp_parser.h"
+#include "protocol/parse_transcript.h"
 
 namespace shoal::protocol {
 namespace {
-
-std::vector<std::string> Transcript(const std::string& data, size_t chunk) {
-  std::vector<std::string> out;
-  RespParser parser;
-  std::string buf;
-  size_t fed = 0;
-  ArgList args;
-  for (;;) {
-    if (fed < data.size()) {
-      size_t n = std::min(chunk, data.size() - fed);
-      buf.append(data, fed, n);
-      fed += n;
-    }
-    for (;;) {
-      size_t used = 0;
-      ParseState st = buf.empty() ? ParseState::kNeedMore : parser.Parse(buf, &args, &used);
-      if (st == ParseState::kNeedMore) break;
-      if (st == ParseState::kError) {
-        out.push_back("err|" + parser.error());
-        return out;
-      }
-      if (st == ParseState::kCommand) {
-        std::string line = "cmd";
-        for (auto a : args) line += "|" + std::string(a);
-        out.push_back(line);
-      }
-      buf.erase(0, used);
-    }
-    if (fed == data.size()) return out;
-  }
-}
 
 std::string RandomRequest(std::mt19937& rng) {
   std::uniform_int_distribution<int> pick(0, 9);
@@ -68,9 +37,9 @@ TEST(RespParserRandomTest, WholeAndPiecesAgree) {
     for (int m = 0; m < mutations && !input.empty(); ++m) {
       input[rng() % input.size()] = kNoise[rng() % sizeof(kNoise)];
     }
-    auto whole = Transcript(input, input.size() + 1);
+    auto whole = ParseTranscript(input, input.size() + 1);
     for (size_t chunk : {1, 2, 3, 7, 64}) {
-      ASSERT_EQ(Transcript(input, chunk), whole) << "round " << round << " chunk " << chunk;
+      ASSERT_EQ(ParseTranscript(input, chunk), whole) << "round " << round << " chunk " << chunk;
     }
   }
 }

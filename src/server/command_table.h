@@ -63,6 +63,13 @@ struct CommandSpec {
   std::vector<CommandSpec> subcommands{};  // Non-empty for containers (CLIENT, CONFIG...).
 
   bool is_container() const { return !subcommands.empty(); }
+  // Adds the subcommand "<name>|<sub>". `key` is the position of its single key, 0 for none.
+  void AddSubcommand(std::string_view sub, int sub_arity, uint32_t sub_flags, CommandHandler h,
+                     int key = 0) {
+    subcommands.push_back(CommandSpec{.name = name + "|" + std::string(sub), .arity = sub_arity,
+                                      .flags = sub_flags, .first_key = key, .last_key = key,
+                                      .key_step = key > 0 ? 1 : 0, .handler = h});
+  }
   bool has_keys() const { return first_key > 0; }
   bool ArityOk(size_t argc) const {
     return arity >= 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
