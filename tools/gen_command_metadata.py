@@ -32,6 +32,19 @@ FAMILIES = [
                 "getrange setrange substr incr decr incrby decrby incrbyfloat lcs"),
     ("Keys", "del unlink exists type keys scan randomkey rename renamenx copy move touch object "
              "expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime persist"),
+    ("Lists", "lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset linsert lrem ltrim lpos "
+              "lmove rpoplpush lmpop blpop brpop blmove brpoplpush blmpop"),
+    ("Hashes", "hset hsetnx hget hmget hmset hdel hexists hlen hstrlen hkeys hvals hgetall hincrby "
+               "hincrbyfloat hrandfield hscan"),
+    ("Sets", "sadd srem sismember smismember scard smembers srandmember spop smove sinter "
+             "sintercard sunion sdiff sinterstore sunionstore sdiffstore sscan"),
+    ("Sorted sets", "zadd zincrby zrem zcard zcount zlexcount zscore zmscore zrank zrevrank zrange "
+                    "zrangestore zrevrange zrangebyscore zrevrangebyscore zrangebylex "
+                    "zrevrangebylex zremrangebyrank zremrangebyscore zremrangebylex zpopmin zpopmax "
+                    "zmpop zrandmember zunion zinter zdiff zunionstore zinterstore zdiffstore "
+                    "zintercard zscan bzpopmin bzpopmax bzmpop"),
+    ("Bitmaps", "setbit getbit bitcount bitpos bitop bitfield bitfield_ro"),
+    ("HyperLogLog", "pfadd pfcount pfmerge"),
 ]
 
 

@@ -273,11 +273,12 @@ void GetKeys(CommandContext& ctx) {
     return ctx.ReplyError("ERR Invalid number of arguments specified for command");
   }
   if (!spec->has_keys()) return ctx.ReplyError("ERR The command has no key arguments");
-  int last = spec->last_key < 0 ? static_cast<int>(argc) + spec->last_key : spec->last_key;
-  std::vector<std::string_view> keys;
-  for (int i = spec->first_key; i <= last && i < static_cast<int>(argc); i += spec->key_step) {
-    keys.push_back(ctx.arg(2 + i));
+  std::vector<int> positions;
+  if (!spec->KeyPositions(ctx.args().subspan(2), &positions)) {
+    return ctx.ReplyError("ERR Invalid arguments specified for command");
   }
+  std::vector<std::string_view> keys;
+  for (int i : positions) keys.push_back(ctx.arg(2 + i));
   ctx.reply().ArrayHeader(keys.size());
   for (std::string_view k : keys) ctx.reply().Bulk(k);
 }

@@ -44,6 +44,28 @@ inline Result<storage::Entry*> FindString(CommandContext& ctx, std::string_view 
   return e;
 }
 
+// The live entry for `key` if it holds a value of type `t`; WrongType if it holds another type;
+// nullptr if absent.
+inline Result<storage::Entry*> FindTyped(CommandContext& ctx, std::string_view key,
+                                         storage::ValueType t, uint8_t flags = kWriteLookup) {
+  storage::Entry* e = ctx.db().Find(key, ctx.now_ms(), flags);
+  if (e != nullptr && e->value.type() != t) return Status::WrongType();
+  return e;
+}
+
+// A CommandSpec::get_keys for "[dest] numkeys key [key ...] ...": the key named at kDest (0 for
+// none), then numkeys keys after the count at kNumkeys. False when the count is not a positive
+// integer that fits the arguments (the handler replies the error).
+template <int kDest, int kNumkeys>
+bool NumkeysKeys(absl::Span<const std::string_view> args, std::vector<int>* keys) {
+  if (args.size() <= static_cast<size_t>(kNumkeys)) return false;
+  std::optional<int64_t> n = ParseInt64(args[kNumkeys]);
+  if (!n || *n <= 0 || *n > static_cast<int64_t>(args.size()) - kNumkeys - 1) return false;
+  if (kDest > 0) keys->push_back(kDest);
+  for (int64_t i = 0; i < *n; ++i) keys->push_back(kNumkeys + 1 + static_cast<int>(i));
+  return true;
+}
+
 // Keys grouped by owner shard: for each shard involved, the argument indexes of its keys in
 // their original order.
 struct ShardGroups {

@@ -20,6 +20,13 @@ void RegisterServerCommands(server::CommandTable& table);
 void RegisterConfigCommand(server::CommandTable& table);
 void RegisterInfoCommand(server::CommandTable& table);
 void RegisterCommandCommand(server::CommandTable& table);
+void RegisterListCommands(server::CommandTable& table);
+void RegisterBlockingCommands(server::CommandTable& table);
+void RegisterHashCommands(server::CommandTable& table);
+void RegisterSetCommands(server::CommandTable& table);
+void RegisterZSetCommands(server::CommandTable& table);
+void RegisterBitmapCommands(server::CommandTable& table);
+void RegisterHyperLogLogCommands(server::CommandTable& table);
 
 inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterStringCommands(table);
@@ -37,6 +44,13 @@ inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterConfigCommand(table);
   RegisterInfoCommand(table);
   RegisterCommandCommand(table);
+  RegisterListCommands(table);
+  RegisterBlockingCommands(table);
+  RegisterHashCommands(table);
+  RegisterSetCommands(table);
+  RegisterZSetCommands(table);
+  RegisterBitmapCommands(table);
+  RegisterHyperLogLogCommands(table);
 }
 
 }  // namespace shoal::cmd

@@ -1,5 +1,6 @@
 #include "server/command_table.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace shoal::server {
@@ -31,6 +32,16 @@ const CommandSpec* CommandTable::FindSub(const CommandSpec& container, std::stri
     if (eq) return &s;
   }
   return nullptr;
+}
+
+bool CommandSpec::KeyPositions(absl::Span<const std::string_view> args,
+                               std::vector<int>* keys) const {
+  if (get_keys != nullptr) return get_keys(args, keys);
+  if (first_key <= 0) return true;
+  int argc = static_cast<int>(args.size());
+  int last = last_key < 0 ? argc + last_key : std::min(last_key, argc - 1);
+  for (int i = first_key; i <= last && i < argc; i += key_step) keys->push_back(i);
+  return true;
 }
 
 CommandTable& GlobalCommandTable() {

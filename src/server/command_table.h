@@ -19,11 +19,17 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
 
 namespace shoal::server {
 
 class CommandContext;
 using CommandHandler = void (*)(CommandContext&);
+// For commands whose keys are counted by an argument (ZUNIONSTORE dst numkeys k..., LMPOP
+// numkeys k..., BLPOP k... timeout): appends the key positions in `args` (args[0] is the name).
+// Returns false when the count is malformed; the command then runs on the connection's thread
+// with no keys, and its handler must reply the error before touching any data.
+using KeysFn = bool (*)(absl::Span<const std::string_view> args, std::vector<int>* keys);
 
 enum CommandFlag : uint32_t {
   kWrite = 1 << 0,
@@ -60,6 +66,8 @@ struct CommandSpec {
   // A multi-key command whose keys span shards may instead be split into one part per shard,
   // each the same command over that shard's keys, run inside the client's pipeline run.
   SplitMerge split = SplitMerge::kNone;
+  // Replaces first/last/step (which then describe only what COMMAND INFO reports) when set.
+  KeysFn get_keys = nullptr;
   std::vector<CommandSpec> subcommands{};  // Non-empty for containers (CLIENT, CONFIG...).
 
   bool is_container() const { return !subcommands.empty(); }
@@ -70,7 +78,10 @@ struct CommandSpec {
                                       .flags = sub_flags, .first_key = key, .last_key = key,
                                       .key_step = key > 0 ? 1 : 0, .handler = h});
   }
-  bool has_keys() const { return first_key > 0; }
+  bool has_keys() const { return first_key > 0 || get_keys != nullptr; }
+  // The key positions of a call with `args` (args[0] is the name): by get_keys when set, else by
+  // first/last/step. Returns false when get_keys finds the key count malformed.
+  bool KeyPositions(absl::Span<const std::string_view> args, std::vector<int>* keys) const;
   bool ArityOk(size_t argc) const {
     return arity >= 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
   }

@@ -11,6 +11,7 @@
 #include "common/strings.h"
 #include "protocol/resp_parser.h"
 #include "storage/access_stats.h"
+#include "storage/encoding_limits.h"
 
 namespace shoal::server {
 
@@ -88,6 +89,27 @@ Config::Config() {
   num("proto-max-bulk-len", &proto_max_bulk_len, 1024 * 1024, INT64_MAX, M::kMutable, K::kMemory);
   num("client-query-buffer-limit", &client_query_buffer_limit, 1024 * 1024, INT64_MAX,
       M::kMutable, K::kMemory);
+  // Encoding thresholds live in storage (collections read them); each has Redis 7's old
+  // "ziplist" name as an alias, which CONFIG GET lists too.
+  storage::EncodingLimits& lim = storage::Limits();
+  auto limit = [&](std::string name, std::string alias, std::atomic<int64_t>* v, int64_t min,
+                   int64_t max, K kind = K::kInt) {
+    num(std::move(name), v, min, max, M::kMutable, kind);
+    if (!alias.empty()) num(std::move(alias), v, min, max, M::kMutable, kind);
+  };
+  limit("list-max-listpack-size", "list-max-ziplist-size", &lim.list_max_listpack_size, INT_MIN,
+        INT_MAX);
+  limit("list-compress-depth", "", &lim.list_compress_depth, 0, INT_MAX);
+  limit("hash-max-listpack-entries", "hash-max-ziplist-entries", &lim.hash_max_listpack_entries,
+        0, INT64_MAX);
+  limit("hash-max-listpack-value", "hash-max-ziplist-value", &lim.hash_max_listpack_value, 0,
+        INT64_MAX);
+  limit("set-max-intset-entries", "", &lim.set_max_intset_entries, 0, INT64_MAX);
+  limit("zset-max-listpack-entries", "zset-max-ziplist-entries", &lim.zset_max_listpack_entries,
+        0, INT64_MAX);
+  limit("zset-max-listpack-value", "zset-max-ziplist-value", &lim.zset_max_listpack_value, 0,
+        INT64_MAX);
+  limit("hll-sparse-max-bytes", "", &lim.hll_sparse_max_bytes, 0, INT64_MAX, K::kMemory);
   str("bind", "127.0.0.1", M::kImmutable);
   str("loglevel", "notice", M::kMutable, K::kEnum, {"debug", "verbose", "notice", "warning"});
   str("logfile", "", M::kImmutable);

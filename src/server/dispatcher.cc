@@ -62,17 +62,32 @@ Plan MakePlan(Client& client, const protocol::ArgList& args) {
     plan.error = protocol::WrongArityError(spec->name);  // MSET k v k: pairs are incomplete.
     return plan;
   }
-  int last = spec->last_key < 0 ? argc + spec->last_key : std::min(spec->last_key, argc - 1);
   bool first = true;
   plan.site = Site::kShard;
-  for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step) {
+  auto visit = [&](int i) {
     shard::ShardId owner = shards.size() == 1 ? 0 : shards.OwnerOf(args[i]);
     if (first) {
       plan.shard = owner;
       first = false;
     } else if (owner != plan.shard) {
       plan.site = Site::kCoordinator;
-      break;
+      return false;
+    }
+    return true;
+  };
+  if (spec->get_keys != nullptr) {
+    std::vector<int> keys;
+    if (!spec->get_keys(absl::MakeConstSpan(args.data(), args.size()), &keys)) {
+      plan.site = Site::kConnection;  // The handler replies the malformed count's error.
+      return plan;
+    }
+    for (int i : keys) {
+      if (!visit(i)) break;
+    }
+  } else {
+    int last = spec->last_key < 0 ? argc + spec->last_key : std::min(spec->last_key, argc - 1);
+    for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step) {
+      if (!visit(i)) break;
     }
   }
   if (first) plan.site = Site::kConnection;  // Key positions past the end: no keys given.

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "common/strings.h"
+#include "storage/objects.h"
 
 namespace shoal::storage {
 
@@ -20,6 +21,25 @@ std::string_view TypeName(ValueType t) {
     case ValueType::kStream: return "stream";
   }
   return "none";
+}
+
+std::string_view ObjectEncodingName(ObjectEncoding e) {
+  switch (e) {
+    case ObjectEncoding::kListpack: return "listpack";
+    case ObjectEncoding::kQuicklist: return "quicklist";
+    case ObjectEncoding::kIntset: return "intset";
+    case ObjectEncoding::kHashtable: return "hashtable";
+    case ObjectEncoding::kSkiplist: return "skiplist";
+  }
+  return "unknown";
+}
+
+Value Value::Object(ValueType t, ObjectEncoding enc, void* object) {
+  Value out;
+  out.b_[12] = static_cast<uint8_t>(t);
+  out.b_[13] = static_cast<uint8_t>(enc);
+  memcpy(out.b_, &object, sizeof(object));
+  return out;
 }
 
 Value Value::Int(int64_t v) {
@@ -51,6 +71,7 @@ Value Value::RawString(std::string_view s) {
 }
 
 Value Value::Clone() const {
+  if (!is_string()) return Object(type(), object_encoding(), CloneObject(type(), object_encoding(), object()));
   Value out;
   switch (encoding()) {
     case StringEncoding::kInt:
@@ -68,7 +89,11 @@ Value Value::Clone() const {
 }
 
 void Value::Release() {
-  if (type() == ValueType::kString && encoding() == StringEncoding::kHeap) free(heap_ptr());
+  if (type() == ValueType::kString) {
+    if (encoding() == StringEncoding::kHeap) free(heap_ptr());
+  } else {
+    FreeObject(type(), object_encoding(), object());
+  }
 }
 
 std::string_view Value::GetString(std::string* scratch) const {
@@ -120,7 +145,7 @@ std::string_view Value::EncodingName() const {
           return (b_[15] & kRawFlag) || heap_len() > kEmbstrLimit ? "raw" : "embstr";
       }
       break;
-    default: break;
+    default: return ObjectEncodingName(object_encoding());
   }
   return "unknown";
 }
@@ -158,6 +183,7 @@ char* Value::MutableString(size_t new_size) {
 
 size_t Value::heap_bytes() const {
   if (is_string() && encoding() == StringEncoding::kHeap) return malloc_usable_size(heap_ptr());
+  if (!is_string()) return ObjectHeapBytes(type(), object_encoding(), object());
   return 0;
 }
 

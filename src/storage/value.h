@@ -6,10 +6,13 @@
 //   inline  - up to 12 bytes stored in the Value itself (reported "embstr");
 //   heap    - a malloc'd buffer; reported "embstr" up to 44 bytes unless modified in place by
 //             APPEND/SETRANGE (then "raw", as in Redis), and "raw" beyond 44 bytes.
-// Collection types (issue 3) will hold a pointer to their object here.
+// Collections (list, hash, set, zset) hold one pointer to their object here; [13] then says which
+// encoding that object uses (ObjectEncoding), so a small hash costs exactly its listpack bytes.
+// The object's owner module (list_object.h, hash_object.h...) knows how to read it; Value only
+// frees and clones it through objects.h.
 //
-// Layout: bytes [0,12) payload (int64 | inline bytes | pointer + uint32 length), [12] type,
-// [13] encoding, [14] inline length, [15] flags.
+// Layout: bytes [0,12) payload (int64 | inline bytes | pointer + uint32 length | object pointer),
+// [12] type, [13] encoding, [14] inline length, [15] flags.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +25,10 @@ namespace shoal::storage {
 enum class ValueType : uint8_t { kString = 0, kList, kSet, kZSet, kHash, kStream };
 
 enum class StringEncoding : uint8_t { kInt = 0, kInline, kHeap };
+
+// How a collection object is laid out; OBJECT ENCODING reports these names.
+enum class ObjectEncoding : uint8_t { kListpack = 0, kQuicklist, kIntset, kHashtable, kSkiplist };
+std::string_view ObjectEncodingName(ObjectEncoding e);
 
 // The name TYPE reports.
 std::string_view TypeName(ValueType t);
@@ -54,6 +61,8 @@ class Value {
   // Stores `s` as bytes even if it looks like an integer (INCRBYFLOAT's results).
   static Value RawString(std::string_view s);
   static Value Int(int64_t v);
+  // A collection of type `t` (not kString) owning `object`, laid out as `enc`.
+  static Value Object(ValueType t, ObjectEncoding enc, void* object);
   // A deep copy (COPY, GETSET's old value...).
   Value Clone() const;
 
@@ -65,6 +74,16 @@ class Value {
     int64_t v;
     memcpy(&v, b_, sizeof(v));
     return v;
+  }
+
+  // Collections. REQUIRES: !is_string().
+  void* object() const { return heap_ptr(); }
+  ObjectEncoding object_encoding() const { return static_cast<ObjectEncoding>(b_[13]); }
+  // Swaps in a new object (after a conversion, or a realloc of a listpack). The old one is the
+  // caller's to free, if it differs.
+  void set_object(ObjectEncoding enc, void* object) {
+    b_[13] = static_cast<uint8_t>(enc);
+    memcpy(b_, &object, sizeof(object));
   }
 
   // The string's bytes. Integers are formatted into `scratch`, which must outlive the view.

@@ -1,0 +1,8 @@
+// Placeholder: this family lands with issue 3.
+#include "commands/register.h"
+
+namespace shoal::cmd {
+
+void RegisterHyperLogLogCommands(server::CommandTable& table) {}
+
+}  // namespace shoal::cmd
