@@ -155,7 +155,8 @@ void LPos(CommandContext& ctx) {
   size_t mark = count != -1 ? ctx.reply().StartDeferredArray() : 0;
   int64_t index = 0, matches = 0, found = -1;
   size_t emitted = 0;
-  for (Quicklist::Pos pos = q->Seek(from_tail ? -1 : 0); pos.valid() && (maxlen == 0 || index < maxlen);
+  for (Quicklist::Pos pos = q->Seek(from_tail ? -1 : 0);
+       pos.valid() && (maxlen == 0 || index < maxlen);
        from_tail ? q->Prev(&pos) : q->Next(&pos), ++index) {
     if (!m.Matches(pos.p)) continue;
     ++matches;
@@ -219,7 +220,8 @@ void LRem(CommandContext& ctx) {
   Quicklist* q = ListIn(*e);
   // The magnitude as unsigned: -9223372036854775808 has no positive int64.
   uint64_t limit = *count < 0 ? 0 - static_cast<uint64_t>(*count) : static_cast<uint64_t>(*count);
-  size_t removed = q->RemoveMatching(ctx.arg(3), limit, *count < 0 ? ListEnd::kTail : ListEnd::kHead);
+  size_t removed =
+      q->RemoveMatching(ctx.arg(3), limit, *count < 0 ? ListEnd::kTail : ListEnd::kHead);
   if (q->size() == 0) ctx.db().Erase(*e);
   ctx.reply().Integer(static_cast<int64_t>(removed));
 }
@@ -258,8 +260,13 @@ void LTrim(CommandContext& ctx) {
 void RegisterListCommands(server::CommandTable& table) {
   using namespace server;  // Command flags.
   auto one_key = [&](const char* name, int arity, uint32_t flags, CommandHandler h) {
-    table.Add({.name = name, .arity = arity, .flags = flags, .first_key = 1, .last_key = 1,
-               .key_step = 1, .handler = h});
+    table.Add({.name = name,
+               .arity = arity,
+               .flags = flags,
+               .first_key = 1,
+               .last_key = 1,
+               .key_step = 1,
+               .handler = h});
   };
   one_key("lpush", -3, kWrite | kDenyOom | kFast, LPush);
   one_key("rpush", -3, kWrite | kDenyOom | kFast, RPush);

@@ -44,8 +44,8 @@ void ReplyMoved(protocol::ReplyBuilder& r, const Result<std::optional<std::strin
 void LMove(CommandContext& ctx) {
   MoveArgs m;
   if (!ParseMove(ctx, &m)) return;
-  ReplyMoved(ctx.reply(), MoveElement(ctx.db(), ctx.arg(1), ctx.arg(2), m.from, m.to,
-                                      ctx.now_ms()));
+  ReplyMoved(ctx.reply(),
+             MoveElement(ctx.db(), ctx.arg(1), ctx.arg(2), m.from, m.to, ctx.now_ms()));
 }
 
 // A move across shards, shared by its hops (each runs on one shard at a time).
@@ -233,7 +233,7 @@ void ScanAndPop(CommandContext& c, std::shared_ptr<CrossMpop> m) {
         int64_t now = UnixTimeMs();
         for (size_t i : m->groups.Of(s.id())) {
           Result<Entry*> e = FindList(d, m->keys[i], now);
-          m->states[i] = !e.ok() ? CrossMpop::kOther
+          m->states[i] = !e.ok()         ? CrossMpop::kOther
                          : *e == nullptr ? CrossMpop::kMissing
                                          : CrossMpop::kList;
         }
@@ -263,12 +263,28 @@ void LMPopCoordinator(CommandContext& ctx) {
 
 void RegisterListMoveCommands(server::CommandTable& table) {
   using namespace server;  // Command flags.
-  table.Add({.name = "lmove", .arity = 5, .flags = kWrite | kDenyOom, .first_key = 1,
-             .last_key = 2, .key_step = 1, .handler = LMove, .coordinator = LMoveCoordinator});
-  table.Add({.name = "rpoplpush", .arity = 3, .flags = kWrite | kDenyOom, .first_key = 1,
-             .last_key = 2, .key_step = 1, .handler = LMove, .coordinator = LMoveCoordinator});
-  table.Add({.name = "lmpop", .arity = -4, .flags = kWrite, .handler = LMPop,
-             .coordinator = LMPopCoordinator, .get_keys = NumkeysKeys<0, 1>});
+  table.Add({.name = "lmove",
+             .arity = 5,
+             .flags = kWrite | kDenyOom,
+             .first_key = 1,
+             .last_key = 2,
+             .key_step = 1,
+             .handler = LMove,
+             .coordinator = LMoveCoordinator});
+  table.Add({.name = "rpoplpush",
+             .arity = 3,
+             .flags = kWrite | kDenyOom,
+             .first_key = 1,
+             .last_key = 2,
+             .key_step = 1,
+             .handler = LMove,
+             .coordinator = LMoveCoordinator});
+  table.Add({.name = "lmpop",
+             .arity = -4,
+             .flags = kWrite,
+             .handler = LMPop,
+             .coordinator = LMPopCoordinator,
+             .get_keys = NumkeysKeys<0, 1>});
 }
 
 }  // namespace shoal::cmd

@@ -29,9 +29,9 @@ std::vector<std::string> PopElements(storage::Db& db, Entry* e, ListEnd end, siz
 size_t PushElements(storage::Db& db, Entry* e, std::string_view key, ListEnd end,
                     absl::Span<const std::string_view> elements) {
   if (e == nullptr) {
-    e = db.Insert(key, storage::Value::Object(storage::ValueType::kList,
-                                              storage::ObjectEncoding::kQuicklist,
-                                              Quicklist::Create()));
+    e = db.Insert(
+        key, storage::Value::Object(storage::ValueType::kList, storage::ObjectEncoding::kQuicklist,
+                                    Quicklist::Create()));
   }
   Quicklist* q = storage::ListOf(e->value);
   for (std::string_view s : elements) q->Push(end, s);
@@ -56,8 +56,8 @@ Result<std::optional<std::string>> MoveElement(storage::Db& db, std::string_view
 }
 
 Result<std::optional<MultiPopResult>> MultiPop(storage::Db& db,
-                                               absl::Span<const std::string_view> keys,
-                                               ListEnd end, size_t count, int64_t now_ms) {
+                                               absl::Span<const std::string_view> keys, ListEnd end,
+                                               size_t count, int64_t now_ms) {
   for (size_t i = 0; i < keys.size(); ++i) {
     Result<Entry*> e = FindList(db, keys[i], now_ms);
     if (!e.ok()) return e.status();

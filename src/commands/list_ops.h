@@ -35,8 +35,7 @@ Result<storage::Entry*> FindList(storage::Db& db, std::string_view key, int64_t 
 // Runs on: the key's owner shard.
 // Pops up to `count` elements from `end` of the list in `e`, in the order popped; deletes the
 // key when the list empties. REQUIRES: `e` holds a list.
-std::vector<std::string> PopElements(storage::Db& db, storage::Entry* e, ListEnd end,
-                                     size_t count);
+std::vector<std::string> PopElements(storage::Db& db, storage::Entry* e, ListEnd end, size_t count);
 
 // Runs on: the key's owner shard.
 // Pushes `elements` one at a time at `end` (so LPUSH a b c leaves c first) of the list in `e`,
@@ -61,8 +60,8 @@ struct MultiPopResult {
   std::vector<std::string> elements;
 };
 Result<std::optional<MultiPopResult>> MultiPop(storage::Db& db,
-                                               absl::Span<const std::string_view> keys,
-                                               ListEnd end, size_t count, int64_t now_ms);
+                                               absl::Span<const std::string_view> keys, ListEnd end,
+                                               size_t count, int64_t now_ms);
 
 // The LMPOP/BLMPOP reply: [key, [element, ...]].
 void ReplyKeyAndElements(protocol::ReplyBuilder& r, std::string_view key,

@@ -123,7 +123,7 @@ class Quicklist {
   void MergeAround(uint32_t i);
 
   union {
-    uint8_t** ring_;  // cap_ > 1: the node array; nodes are [head_, head_ + len_).
+    uint8_t** ring_;   // cap_ > 1: the node array; nodes are [head_, head_ + len_).
     uint8_t* single_;  // cap_ <= 1: the only node, if len_ == 1.
   };
   uint64_t count_ = 0;

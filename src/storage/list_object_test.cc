@@ -56,12 +56,18 @@ class Gen {
   explicit Gen(uint64_t seed, size_t big) : r_(seed), big_(big) {}
   std::string Value() {
     switch (Pick(10)) {
-      case 0: return std::to_string(Pick(5));
-      case 1: return std::to_string(static_cast<int64_t>(r_()) >> Pick(63));
-      case 2: return "";
-      case 3: return std::string(1 + Pick(big_), 'x');
-      case 4: return "007";
-      default: return std::string(1, static_cast<char>('a' + Pick(4)));
+      case 0:
+        return std::to_string(Pick(5));
+      case 1:
+        return std::to_string(static_cast<int64_t>(r_()) >> Pick(63));
+      case 2:
+        return "";
+      case 3:
+        return std::string(1 + Pick(big_), 'x');
+      case 4:
+        return "007";
+      default:
+        return std::string(1, static_cast<char>('a' + Pick(4)));
     }
   }
   size_t Pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(r_); }

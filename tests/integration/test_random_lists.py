@@ -287,3 +287,61 @@ def test_list_stream_is_a_function_of_the_seed():
     first = [a.next() for _ in range(500)]
     assert first == [b.next() for _ in range(500)]
     assert first != [c.next() for _ in range(500)]
+
+
+def _bulks(reply) -> list:
+    """The strings of an array reply of bulk strings."""
+    return [c.raw.split(b"\r\n", 1)[1][:-2] for c in reply.children]
+
+
+def _request(conn, *args):
+    conn.send_raw(encode_command(args))
+    return conn.read_reply()
+
+
+def test_concurrent_moves_conserve_elements(shoal):
+    """Clients moving elements around lists on both shards (LMOVE, RPOPLPUSH, LMPOP + RPUSH) at
+    the same time: the cross-shard hops lose or duplicate no element."""
+    import threading
+
+    keys = [b"src", b"dst", b"l1", b"l2", b"l3", b"l4"]  # Both shards of a 2-thread server.
+    setup = RespConnection(shoal.port)
+    setup.call(b"DEL", *keys)
+    elements = [b"e%d" % i for i in range(300)]
+    for i, e in enumerate(elements):
+        setup.call(b"RPUSH", keys[i % len(keys)], e)
+    errors = []
+
+    def worker(seed):
+        r = random.Random(seed)
+        conn = RespConnection(shoal.port)
+        try:
+            for _ in range(400):
+                a, b = r.sample(keys, 2)
+                x = r.random()
+                if x < 0.4:
+                    reply = _request(conn, b"LMOVE", a, b, r.choice([b"LEFT", b"RIGHT"]),
+                                     r.choice([b"LEFT", b"RIGHT"]))
+                elif x < 0.7:
+                    reply = _request(conn, b"RPOPLPUSH", a, b)
+                else:
+                    reply = _request(conn, b"LMPOP", b"2", a, b, b"LEFT", b"COUNT", b"3")
+                    if reply.kind == "*" and reply.children:  # Put them back on some list.
+                        conn.call(b"RPUSH", r.choice(keys), *_bulks(reply.children[1]))
+                if reply.kind == "-":
+                    errors.append(reply.raw)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    left = []
+    for k in keys:
+        left += _bulks(_request(setup, b"LRANGE", k, b"0", b"-1"))
+    setup.call(b"DEL", *keys)
+    setup.close()
+    assert sorted(left) == sorted(elements)
