@@ -59,10 +59,10 @@ void Pop(CommandContext& ctx, ListEnd end) {
   if (!e.ok()) return ctx.ReplyError(e.status());
   if (*e == nullptr) return has_count ? ctx.reply().NullArray() : ctx.reply().Null();
   if (has_count && count == 0) return ctx.reply().ArrayHeader(0);
-  std::vector<std::string> out = PopElements(ctx.db(), *e, end, static_cast<size_t>(count));
-  if (!has_count) return ctx.reply().Bulk(out[0]);
-  ctx.reply().ArrayHeader(out.size());
-  for (const std::string& s : out) ctx.reply().Bulk(s);
+  protocol::ReplyBuilder& r = ctx.reply();
+  if (has_count) r.ArrayHeader(std::min(static_cast<size_t>(count), ListIn(*e)->size()));
+  PopElements(ctx.db(), *e, end, static_cast<size_t>(count),
+              [&](std::string_view s) { r.Bulk(s); });
 }
 
 void LPop(CommandContext& ctx) { Pop(ctx, ListEnd::kHead); }

@@ -175,10 +175,16 @@ void LMPop(CommandContext& ctx) {
   MpopArgs a;
   if (!ParseMpop(ctx, &a)) return;
   auto keys = ctx.args().subspan(2, a.numkeys);
-  Result<std::optional<MultiPopResult>> r = MultiPop(ctx.db(), keys, a.end, a.count, ctx.now_ms());
-  if (!r.ok()) return ctx.ReplyError(r.status());
-  if (!r->has_value()) return ctx.reply().NullArray();
-  ReplyKeyAndElements(ctx.reply(), keys[(*r)->key_index], (*r)->elements);
+  Result<std::optional<FoundList>> found = FindFirstList(ctx.db(), keys, ctx.now_ms());
+  if (!found.ok()) return ctx.ReplyError(found.status());
+  if (!found->has_value()) return ctx.reply().NullArray();
+  // Replied straight from the list, as LPOP does.
+  protocol::ReplyBuilder& r = ctx.reply();
+  Entry* e = (*found)->entry;
+  r.ArrayHeader(2);
+  r.Bulk(keys[(*found)->key_index]);
+  r.ArrayHeader(std::min(a.count, storage::ListOf(e->value)->size()));
+  PopElements(ctx.db(), e, a.end, a.count, [&](std::string_view s) { r.Bulk(s); });
 }
 
 // LMPOP across shards: hop 1 asks every owner what each of its keys holds; the first key (in the

@@ -17,12 +17,33 @@ Result<Entry*> FindList(storage::Db& db, std::string_view key, int64_t now_ms, u
   return e;
 }
 
-std::vector<std::string> PopElements(storage::Db& db, Entry* e, ListEnd end, size_t count) {
+size_t PopElements(storage::Db& db, Entry* e, ListEnd end, size_t count,
+                   absl::FunctionRef<void(std::string_view)> emit) {
   Quicklist* q = storage::ListOf(e->value);
   count = std::min(count, q->size());
-  std::vector<std::string> out(count);
-  for (size_t i = 0; i < count; ++i) q->Pop(end, &out[i]);
+  if (count == 1) {
+    std::string out;
+    q->Pop(end, &out);
+    emit(out);
+  } else {
+    // Read, then drop the whole range at once: popping one by one would shift each node's
+    // remaining bytes once per element.
+    const bool head = end == ListEnd::kHead;
+    std::string scratch;
+    Quicklist::Pos pos = q->Seek(head ? 0 : -1);
+    for (size_t i = 0; i < count; ++i, head ? q->Next(&pos) : q->Prev(&pos)) {
+      emit(Quicklist::Get(pos).View(&scratch));
+    }
+    q->DeleteRange(head ? 0 : q->size() - count, count);
+  }
   if (q->size() == 0) db.Erase(e);  // Empty lists never exist.
+  return count;
+}
+
+std::vector<std::string> PopElements(storage::Db& db, Entry* e, ListEnd end, size_t count) {
+  std::vector<std::string> out;
+  out.reserve(std::min(count, storage::ListOf(e->value)->size()));
+  PopElements(db, e, end, count, [&](std::string_view s) { out.emplace_back(s); });
   return out;
 }
 
@@ -55,19 +76,27 @@ Result<std::optional<std::string>> MoveElement(storage::Db& db, std::string_view
   return std::optional<std::string>(std::move(element));
 }
 
-Result<std::optional<MultiPopResult>> MultiPop(storage::Db& db,
-                                               absl::Span<const std::string_view> keys, ListEnd end,
-                                               size_t count, int64_t now_ms) {
+Result<std::optional<FoundList>> FindFirstList(storage::Db& db,
+                                               absl::Span<const std::string_view> keys,
+                                               int64_t now_ms) {
   for (size_t i = 0; i < keys.size(); ++i) {
     Result<Entry*> e = FindList(db, keys[i], now_ms);
     if (!e.ok()) return e.status();
-    if (*e == nullptr) continue;
-    MultiPopResult r;
-    r.key_index = i;
-    r.elements = PopElements(db, *e, end, count);
-    return std::optional<MultiPopResult>(std::move(r));
+    if (*e != nullptr) return std::optional<FoundList>(FoundList{i, *e});
   }
-  return std::optional<MultiPopResult>();
+  return std::optional<FoundList>();
+}
+
+Result<std::optional<MultiPopResult>> MultiPop(storage::Db& db,
+                                               absl::Span<const std::string_view> keys, ListEnd end,
+                                               size_t count, int64_t now_ms) {
+  Result<std::optional<FoundList>> found = FindFirstList(db, keys, now_ms);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return std::optional<MultiPopResult>();
+  MultiPopResult r;
+  r.key_index = (*found)->key_index;
+  r.elements = PopElements(db, (*found)->entry, end, count);
+  return std::optional<MultiPopResult>(std::move(r));
 }
 
 void ReplyKeyAndElements(protocol::ReplyBuilder& r, std::string_view key,

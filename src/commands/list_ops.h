@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
 #include "commands/helpers.h"
 #include "protocol/reply_builder.h"
@@ -36,6 +37,10 @@ Result<storage::Entry*> FindList(storage::Db& db, std::string_view key, int64_t 
 // Pops up to `count` elements from `end` of the list in `e`, in the order popped; deletes the
 // key when the list empties. REQUIRES: `e` holds a list.
 std::vector<std::string> PopElements(storage::Db& db, storage::Entry* e, ListEnd end, size_t count);
+// The same, handing each element to `emit` (valid only during the call) instead of copying it:
+// replies can be written straight from the list. Returns how many were popped.
+size_t PopElements(storage::Db& db, storage::Entry* e, ListEnd end, size_t count,
+                   absl::FunctionRef<void(std::string_view)> emit);
 
 // Runs on: the key's owner shard.
 // Pushes `elements` one at a time at `end` (so LPUSH a b c leaves c first) of the list in `e`,
@@ -50,6 +55,17 @@ size_t PushElements(storage::Db& db, storage::Entry* e, std::string_view key, Li
 // the source exists), before anything moves. `src` and `dst` may be the same key (a rotation).
 Result<std::optional<std::string>> MoveElement(storage::Db& db, std::string_view src,
                                                std::string_view dst, ListEnd from, ListEnd to,
+                                               int64_t now_ms);
+
+// Runs on: the owner shard of all `keys`.
+// The first key, in order, that holds a list; nullopt if none does; WrongType if a key before it
+// holds another type (Redis stops there).
+struct FoundList {
+  size_t key_index = 0;
+  storage::Entry* entry = nullptr;
+};
+Result<std::optional<FoundList>> FindFirstList(storage::Db& db,
+                                               absl::Span<const std::string_view> keys,
                                                int64_t now_ms);
 
 // Runs on: the owner shard of all `keys`.

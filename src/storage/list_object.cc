@@ -155,6 +155,12 @@ bool Quicklist::CanAdd(const uint8_t* lp, size_t entry_bytes) const {
   return Fits(lp::Bytes(lp) + entry_bytes, lp::Length(lp) + 1);
 }
 
+bool Quicklist::CanAddElement(const uint8_t* lp, std::string_view s) const {
+  // An entry never takes more than its bytes plus a 5-byte header and a 5-byte backlen.
+  if (Fits(lp::Bytes(lp) + s.size() + 10, lp::Length(lp) + 1)) return true;
+  return CanAdd(lp, lp::EntrySize(s));
+}
+
 // ---- the node array ----
 
 void Quicklist::Resize(uint32_t new_cap, uint32_t new_head) {
@@ -249,7 +255,7 @@ void Quicklist::Push(ListEnd end, std::string_view s) {
   ++count_;
   if (len_ > 0) {
     uint8_t*& n = node_ref(head ? 0 : len_ - 1);
-    if (CanAdd(n, lp::EntrySize(s))) {
+    if (CanAddElement(n, s)) {
       n = head ? lp::Prepend(n, s) : lp::Append(n, s);
       return;
     }

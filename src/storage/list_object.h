@@ -110,6 +110,8 @@ class Quicklist {
   bool Fits(size_t bytes, size_t count) const;
   // Whether node `lp` can take one more entry of `entry_bytes`.
   bool CanAdd(const uint8_t* lp, size_t entry_bytes) const;
+  // The same for element `s`, without encoding it unless the node is close to its limit.
+  bool CanAddElement(const uint8_t* lp, std::string_view s) const;
 
   // Node array management: insert one node at `i`, erase `k` nodes at `i` (not freeing them).
   void InsertNode(uint32_t i, uint8_t* lp);
