@@ -1,0 +1,111 @@
+// ZTree: the ordered half of a large sorted set (OBJECT ENCODING "skiplist"). An order-statistic
+// B+tree over ZNode pointers, sorted by (score, member) as Redis sorts a zset.
+//
+// Why a B+tree and not Redis's skiplist: a skiplist node carries a backward pointer and, per
+// level, a forward pointer and a span (~45 bytes per member on average); a leaf slot here is one
+// 8-byte pointer, and leaves stay 70-100% full (appends and prepends split unevenly, so
+// monotonically growing scores fill leaves completely). Inner nodes hold, per child, its element
+// count (rank and range queries in O(log n)) and a pointer to its first element (to route
+// searches without copying keys). The members themselves live in ZNodes, owned by the zset, which
+// also links them into a hash index (member -> score) through ZNode::next.
+//
+// Invariants: every leaf is non-empty; every inner node has >= 2 children (so every node below
+// the root has a sibling to merge with or borrow from); min[i] of an inner node is the first element of child i's subtree; count[i] is
+// the number of elements under child i.
+// Thread: owned by one shard thread. Lifetime: Pos values are invalidated by any mutation.
+#pragma once
+
+#include <absl/functional/function_ref.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace shoal::storage {
+
+// One member of a large sorted set: its bytes, its score and its hash-chain link, in one
+// allocation of 20 + len bytes (a 13-byte member fits jemalloc's 32-byte class).
+struct ZNode {
+  ZNode* next;  // Chain of the member index (storage::Dict).
+  double score;
+  uint32_t len;
+  char data[4];  // Really `len` bytes.
+
+  std::string_view member() const { return std::string_view(data, len); }
+  static ZNode* New(std::string_view member, double score);
+  static void Delete(ZNode* n);
+  // Bytes of the allocation (an estimate of the allocator's size class).
+  size_t alloc_size() const;
+};
+
+// Redis's zset order: by score, then by member bytes (memcmp; a prefix sorts first).
+inline bool ZLess(double s1, std::string_view m1, double s2, std::string_view m2) {
+  return s1 < s2 || (s1 == s2 && m1 < m2);
+}
+
+class ZTree {
+ public:
+  struct Leaf;
+  struct Inner;
+  // A position: an element of a leaf. `leaf == nullptr` is "none" (walked off an end).
+  struct Pos {
+    Leaf* leaf = nullptr;
+    uint32_t idx = 0;
+    bool valid() const { return leaf != nullptr; }
+  };
+
+  ZTree() = default;
+  ~ZTree();
+  ZTree(const ZTree&) = delete;
+  ZTree& operator=(const ZTree&) = delete;
+
+  size_t size() const { return size_; }
+
+  // REQUIRES: no element with n's (score, member) is present.
+  void Insert(ZNode* n);
+  // Unlinks the element (score, member). REQUIRES: present.
+  void Erase(double score, std::string_view member);
+  // 0-based rank of (score, member). REQUIRES: present.
+  size_t Rank(double score, std::string_view member) const;
+
+  // The element at `rank`; an invalid Pos if rank >= size().
+  Pos At(size_t rank) const;
+  static ZNode* Get(Pos p);
+  static void Next(Pos* p);
+  static void Prev(Pos* p);
+
+  // The number of leading elements (in order) for which `pred` holds. REQUIRES: `pred` holds for
+  // a prefix of the order and fails for the rest (a partition, as for std::partition_point).
+  size_t PartitionPoint(absl::FunctionRef<bool(const ZNode*)> pred) const;
+
+  // Bytes held by the tree's own nodes (not the ZNodes).
+  size_t bytes() const;
+  // Checks every invariant (tests). Returns false on the first violation.
+  bool Verify() const;
+
+ private:
+  struct PathStep {
+    Inner* inner;
+    uint32_t idx;
+  };
+  static constexpr int kMaxHeight = 32;
+
+  // Records `first` as the new first element under path[depth-1]'s child, and above it for as
+  // long as that child is its parent's first.
+  static void SetMinUp(PathStep* path, int depth, ZNode* first);
+  void FreeSubtree(void* node, int height);
+  void InsertChildAbove(PathStep* path, int depth, uint64_t left_count, void* child,
+                        uint64_t count, ZNode* min, int mode);
+  void RebalanceAfterErase(PathStep* path, int depth, Leaf* leaf);
+  void RebalanceInners(PathStep* path, int depth);
+  bool VerifySubtree(const void* node, int height, uint64_t* count, const ZNode** first,
+                     const ZNode** last) const;
+
+  void* root_ = nullptr;
+  int height_ = 0;  // 0: the root is a leaf.
+  size_t size_ = 0;
+  size_t leaves_ = 0;
+  size_t inners_ = 0;
+};
+
+}  // namespace shoal::storage
