@@ -343,7 +343,7 @@ void ZTree::RebalanceAfterErase(PathStep* path, int depth, Leaf* leaf) {
       p->min[li] = l->item[0];
       if (li == 0) SetMinUp(path, depth - 1, l->item[0]);
     }
-    RebalanceInners(path, depth - 1);
+    RebalanceInners(path, depth);
     return;
   }
   // Borrow: even the two out. Neither is empty here, so l's first element stays.
