@@ -17,6 +17,13 @@ namespace {
 
 // ---- ZTree against std::set ----
 
+// prefix + decimal `i` (spelled out: GCC 12 warns falsely on "literal" + std::string).
+std::string Name(const char* prefix, uint64_t i) {
+  std::string s(prefix);
+  s += std::to_string(i);
+  return s;
+}
+
 struct ModelKey {
   double score;
   std::string member;
@@ -91,7 +98,7 @@ TEST(ZTreeTest, RandomInsertEraseAgainstModel) {
     int grow = round % 2 == 0 ? 3000 : 500;
     for (int i = 0; i < grow; ++i) {
       double score = static_cast<double>(rng() % 200);  // Many ties: member order matters.
-      m.Insert(score, "m" + std::to_string(rng() % 20000));
+      m.Insert(score, Name("m", rng() % 20000));
     }
     std::vector<std::string> all = m.members();
     std::shuffle(all.begin(), all.end(), rng);
@@ -108,8 +115,8 @@ TEST(ZTreeTest, AppendsAndPrependsFillLeaves) {
   ZTreeModel up, down;
   const int n = 100000;
   for (int i = 0; i < n; ++i) {
-    up.Insert(i, "x" + std::to_string(i));
-    down.Insert(-i, "x" + std::to_string(i));
+    up.Insert(i, Name("x", i));
+    down.Insert(-i, Name("x", i));
   }
   std::mt19937_64 rng(1);
   up.Check(rng);
@@ -122,7 +129,7 @@ TEST(ZTreeTest, AppendsAndPrependsFillLeaves) {
 TEST(ZTreeTest, DeleteEverythingFromEitherEnd) {
   std::mt19937_64 rng(3);
   ZTreeModel front;
-  for (int i = 0; i < 20000; ++i) front.Insert(i, "e" + std::to_string(i));
+  for (int i = 0; i < 20000; ++i) front.Insert(i, Name("e", i));
   for (int i = 0; i < 20000; ++i) {
     ZNode* n = ZTree::Get(front.tree().At(0));
     front.Erase(std::string(n->member()));
@@ -130,7 +137,7 @@ TEST(ZTreeTest, DeleteEverythingFromEitherEnd) {
   }
   EXPECT_EQ(front.size(), 0u);
   ZTreeModel back;
-  for (int i = 0; i < 20000; ++i) back.Insert(i, "e" + std::to_string(i));
+  for (int i = 0; i < 20000; ++i) back.Insert(i, Name("e", i));
   for (int i = 0; i < 20000; ++i) {
     ZNode* n = ZTree::Get(back.tree().At(back.size() - 1));
     back.Erase(std::string(n->member()));
@@ -215,7 +222,7 @@ void ExpectSame(const Value& z, const ZSetModel& model) {
 void RandomOps(Value& z, ZSetModel& model, std::mt19937_64& rng, int ops, int members) {
   for (int op = 0; op < ops; ++op) {
     std::string m = rng() % 5 == 0 ? std::to_string(rng() % members)  // integer members
-                                   : "m" + std::to_string(rng() % members);
+                                   : Name("m", rng() % members);
     double score = static_cast<double>(static_cast<int>(rng() % 40) - 20) / 4;
     int kind = static_cast<int>(rng() % 10);
     if (kind < 5) {
@@ -317,7 +324,7 @@ TEST(ZSetTest, FromSortedPicksEncoding) {
   std::vector<ZEntry> small{{"a", 1}, {"b", 2}};
   EXPECT_EQ(ZSetFromSorted(small).object_encoding(), ObjectEncoding::kListpack);
   std::vector<ZEntry> big;
-  for (int i = 0; i < 129; ++i) big.push_back({"m" + std::to_string(1000 + i), 1.0 * i});
+  for (int i = 0; i < 129; ++i) big.push_back({Name("m", 1000 + i), 1.0 * i});
   Value z = ZSetFromSorted(big);
   EXPECT_EQ(z.object_encoding(), ObjectEncoding::kSkiplist);
   EXPECT_EQ(ZSetRank(z, "m1100"), 100u);
@@ -325,7 +332,7 @@ TEST(ZSetTest, FromSortedPicksEncoding) {
 
 TEST(ZSetTest, ScanVisitsEveryMemberOnce) {
   std::vector<ZEntry> entries;
-  for (int i = 0; i < 5000; ++i) entries.push_back({"m" + std::to_string(100000 + i), 0.5 * i});
+  for (int i = 0; i < 5000; ++i) entries.push_back({Name("m", 100000 + i), 0.5 * i});
   Value z = ZSetFromSorted(entries);
   std::map<std::string, std::string> seen;
   uint64_t cursor = 0;
