@@ -35,8 +35,6 @@ static_assert(sizeof(ZTree::Inner) <= 1024);
 
 namespace {
 
-constexpr size_t kZNodeHeader = offsetof(ZNode, data);
-
 // How a full node splits: evenly, or leaving the full node as it is when the new element goes
 // past its end (appending to the whole tree) or before its start (prepending).
 enum SplitMode { kMid = 0, kAppend = 1, kPrepend = 2 };
@@ -96,20 +94,27 @@ void EraseAt(T* arr, uint32_t n, uint32_t pos) {
 }  // namespace
 
 ZNode* ZNode::New(std::string_view member, double score) {
-  size_t bytes = std::max(sizeof(ZNode), kZNodeHeader + member.size());
-  auto* n = static_cast<ZNode*>(malloc(bytes));
+  auto* n = static_cast<ZNode*>(malloc(BytesFor(member.size())));
   if (n == nullptr) throw std::bad_alloc();
   n->next = nullptr;
   n->score = score;
-  n->len = static_cast<uint32_t>(member.size());
-  memcpy(n->data, member.data(), member.size());
+  uint8_t* p = n->tail();
+  if (member.size() < kLongLen) {
+    p[0] = static_cast<uint8_t>(member.size());
+    memcpy(p + 1, member.data(), member.size());
+  } else {
+    p[0] = kLongLen;
+    uint32_t len = static_cast<uint32_t>(member.size());
+    memcpy(p + 1, &len, sizeof(len));
+    memcpy(p + 5, member.data(), member.size());
+  }
   return n;
 }
 
 void ZNode::Delete(ZNode* n) { free(n); }
 
 size_t ZNode::alloc_size() const {
-  size_t bytes = std::max(sizeof(ZNode), kZNodeHeader + len);
+  size_t bytes = BytesFor(member().size());
   // jemalloc's small classes: 8, 16, then steps of 16 up to 128, then four per doubling.
   if (bytes <= 128) return (bytes + 15) & ~size_t{15};
   size_t pow = 128;

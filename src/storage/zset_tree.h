@@ -19,24 +19,39 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace shoal::storage {
 
-// One member of a large sorted set: its bytes, its score and its hash-chain link, in one
-// allocation of 20 + len bytes (a 13-byte member fits jemalloc's 32-byte class).
+// One member of a large sorted set: its hash-chain link, its score and its bytes, in one
+// allocation. The length takes one byte below 255 (a 15-byte member fits jemalloc's 32-byte
+// class), else 0xFF and four more bytes:
+//   next: 8 | score: 8 | len: 1 | bytes       or       ... | 0xFF | len: uint32 | bytes
+// (proto-max-bulk-len, 512 MB by default, keeps members far below 4 GB.)
 struct ZNode {
   ZNode* next;  // Chain of the member index (storage::Dict).
   double score;
-  uint32_t len;
-  char data[4];  // Really `len` bytes.
 
-  std::string_view member() const { return std::string_view(data, len); }
+  std::string_view member() const {
+    const uint8_t* p = tail();
+    if (p[0] != kLongLen) return std::string_view(reinterpret_cast<const char*>(p + 1), p[0]);
+    uint32_t n;
+    memcpy(&n, p + 1, sizeof(n));
+    return std::string_view(reinterpret_cast<const char*>(p + 5), n);
+  }
   static ZNode* New(std::string_view member, double score);
   static void Delete(ZNode* n);
-  // Bytes of the allocation (an estimate of the allocator's size class).
+  // Bytes of the allocation (the allocator's size class for it).
   size_t alloc_size() const;
+
+ private:
+  static constexpr uint8_t kLongLen = 0xFF;
+  const uint8_t* tail() const { return reinterpret_cast<const uint8_t*>(this) + sizeof(ZNode); }
+  uint8_t* tail() { return reinterpret_cast<uint8_t*>(this) + sizeof(ZNode); }
+  static size_t BytesFor(size_t len) { return sizeof(ZNode) + (len < kLongLen ? 1 : 5) + len; }
 };
+static_assert(sizeof(ZNode) == 16);
 
 // Redis's zset order: by score, then by member bytes (memcmp; a prefix sorts first).
 inline bool ZLess(double s1, std::string_view m1, double s2, std::string_view m2) {
