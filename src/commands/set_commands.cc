@@ -1,8 +1,8 @@
 // Sets, one key at a time: SADD SREM SISMEMBER SMISMEMBER SCARD SMEMBERS SRANDMEMBER SPOP SSCAN.
 // The multi-key commands (SINTER, SUNION, SDIFF, their STORE/CARD forms, SMOVE) live in
 // set_multi_commands.cc; the data structure in storage/set_object.h.
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <random>
 

@@ -7,11 +7,12 @@
 // to the destination's shard in a second hop. SMOVE across shards checks both keys, takes the
 // member from the source, then adds it to the destination. Until the transaction layer lands,
 // another client may observe the moment between two hops.
+#include "commands/set_multi_commands.h"
+
 #include <algorithm>
 #include <memory>
 
 #include "commands/helpers.h"
-#include "commands/set_multi_commands.h"
 #include "storage/set_algebra.h"
 #include "storage/set_object.h"
 
@@ -273,26 +274,26 @@ void StoreCoordinator(CommandContext& ctx) {
   st->dst = std::string(ctx.arg(1));
   st->db = ctx.db_index();
   shard::ShardId dst_shard = ctx.server().shards->OwnerOf(st->dst);
-  GatherSets(ctx, CopyArgs(ctx, 2), kWriteLookup,
-             [st, dst_shard](CommandContext& c, const SetList& sets) {
-               st->result = Compute(op, sets);
-               c.FanOut(
-                   {dst_shard},
-                   [st](shard::Shard& s) {
-                     st->size =
-                         StoreResult(s.db(st->db), st->dst, std::move(st->result), UnixTimeMs());
-                   },
-                   [st](CommandContext& c2) { c2.reply().Integer(st->size); });
-             });
+  GatherSets(
+      ctx, CopyArgs(ctx, 2), kWriteLookup, [st, dst_shard](CommandContext& c, const SetList& sets) {
+        st->result = Compute(op, sets);
+        c.FanOut(
+            {dst_shard},
+            [st](shard::Shard& s) {
+              st->size = StoreResult(s.db(st->db), st->dst, std::move(st->result), UnixTimeMs());
+            },
+            [st](CommandContext& c2) { c2.reply().Integer(st->size); });
+      });
 }
 
 void SInterCardCoordinator(CommandContext& ctx) {
   InterCardArgs a;
   if (!ParseInterCard(ctx, &a)) return;
   std::vector<std::string> keys(ctx.args().begin() + 2, ctx.args().begin() + 2 + a.numkeys);
-  GatherSets(ctx, std::move(keys), kRead, [limit = a.limit](CommandContext& c, const SetList& sets) {
-    c.reply().Integer(InterCard(sets, limit));
-  });
+  GatherSets(ctx, std::move(keys), kRead,
+             [limit = a.limit](CommandContext& c, const SetList& sets) {
+               c.reply().Integer(InterCard(sets, limit));
+             });
 }
 
 // SMOVE across shards. Hop 1 looks at both keys (the replies for a missing source, a wrong type

@@ -24,9 +24,8 @@ namespace shoal::storage {
 // intersection; callers answer that case before calling).
 template <typename Fn>
 void SetIntersect(std::vector<const Value*> sets, Fn&& emit) {
-  std::stable_sort(sets.begin(), sets.end(), [](const Value* a, const Value* b) {
-    return SetSize(*a) < SetSize(*b);
-  });
+  std::stable_sort(sets.begin(), sets.end(),
+                   [](const Value* a, const Value* b) { return SetSize(*a) < SetSize(*b); });
   SetForEach(*sets[0], [&](const SetMember& m) {
     for (size_t j = 1; j < sets.size(); ++j) {
       if (sets[j] == sets[0]) continue;

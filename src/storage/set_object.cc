@@ -87,7 +87,9 @@ Value NewSetFor(std::string_view first) {
   return Value::Object(ValueType::kSet, ObjectEncoding::kHashtable, new SetTable());
 }
 
-Value NewIntsetSet() { return Value::Object(ValueType::kSet, ObjectEncoding::kIntset, intset::New()); }
+Value NewIntsetSet() {
+  return Value::Object(ValueType::kSet, ObjectEncoding::kIntset, intset::New());
+}
 
 size_t SetSize(const Value& set) {
   return IsIntset(set) ? intset::Size(IntsetOf(set)) : TableOf(set)->size();

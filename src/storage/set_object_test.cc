@@ -79,7 +79,8 @@ TEST(IntsetTest, UpgradesWidthAtBothEnds) {
 TEST(IntsetTest, RemoveKeepsWidthAndOrder) {
   uint8_t* is = intset::New();
   bool flag = false;
-  for (int64_t v : std::initializer_list<int64_t>{1, 2, 3, 3000000000LL}) is = intset::Add(is, v, &flag);
+  for (int64_t v : std::initializer_list<int64_t>{1, 2, 3, 3000000000LL})
+    is = intset::Add(is, v, &flag);
   is = intset::Remove(is, 3000000000LL, &flag);
   EXPECT_TRUE(flag);
   is = intset::Remove(is, 99, &flag);
@@ -229,6 +230,26 @@ TEST(SetObjectTest, ScanSeesEveryMemberAcrossRehashes) {
     }
   } while (cursor != 0);
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(seen2.count("m" + std::to_string(i))) << i;
+}
+
+// SMEMBERS sends SetSize() as the reply's length, then SetForEach's members: a member visited
+// twice or missed mid-rehash would corrupt the reply.
+TEST(SetObjectTest, ForEachVisitsEachMemberOnceMidRehash) {
+  Value set = NewSetFor("a");
+  auto check = [&] {
+    std::vector<std::string> got = Members(set);
+    ASSERT_EQ(got.size(), SetSize(set));
+    ASSERT_EQ(std::set<std::string>(got.begin(), got.end()).size(), got.size());
+  };
+  for (int i = 0; i < 3000; ++i) {
+    SetAdd(set, "g" + std::to_string(i));
+    if (i % 37 == 0) check();
+  }
+  for (int i = 0; i < 2990; ++i) {
+    SetRemove(set, "g" + std::to_string(i));
+    if (i % 37 == 0) check();
+  }
+  check();
 }
 
 TEST(SetObjectTest, IntsetScanAnswersEverythingAtOnce) {
