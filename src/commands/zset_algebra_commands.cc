@@ -19,11 +19,7 @@
 #include "commands/register.h"
 #include "commands/zset_args.h"
 #include "commands/zset_ops.h"
-
-#if __has_include("storage/set_object.h")
 #include "storage/set_object.h"
-#define SHOAL_ZSET_READS_SETS 1
-#endif
 
 namespace shoal::cmd {
 namespace {
@@ -54,11 +50,7 @@ class Source {
   size_t size() const {
     if (local_ == nullptr) return copy_.size();
     if (local_->type() == storage::ValueType::kZSet) return storage::ZSetLength(*local_);
-#ifdef SHOAL_ZSET_READS_SETS
     return storage::SetSize(*local_);
-#else
-    return 0;
-#endif
   }
 
   template <typename Fn>
@@ -71,13 +63,11 @@ class Source {
       for (storage::ZSetCursor c(*local_, 0, false); c.valid(); c.Next()) fn(c.member(), c.score());
       return;
     }
-#ifdef SHOAL_ZSET_READS_SETS
     storage::SetForEach(*local_, [&](const storage::SetMember& m) {
       char buf[24];
       fn(m.View(buf), 1.0);
       return true;
     });
-#endif
   }
 
   bool Find(std::string_view member, double* score) {
@@ -97,12 +87,8 @@ class Source {
       *score = *s;
       return true;
     }
-#ifdef SHOAL_ZSET_READS_SETS
     *score = 1.0;
     return storage::SetContains(*local_, member);
-#else
-    return false;
-#endif
   }
 
  private:

@@ -10,7 +10,6 @@ import harness
 # issue lands (strict xfail): the day they pass, this entry has to go.
 PENDING = {
     "wrongtype": "lists, hashes, sets and sorted sets arrive with the data types issue (#3)",
-    "zsets_sets": "sets as ZUNION/ZINTER/ZDIFF inputs need SADD (the sets branch of issue #3)",
 }
 
 
