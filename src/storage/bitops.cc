@@ -191,11 +191,20 @@ int CheckSignedOverflow(int64_t value, int64_t incr, int bits, BitfieldOverflow 
                         int64_t* result) {
   const int64_t max = bits == 64 ? INT64_MAX : (int64_t{1} << (bits - 1)) - 1;
   const int64_t min = -max - 1;
-  const __int128 sum = static_cast<__int128>(value) + incr;
+  // Redis compares the increment with the room left, max - value and min - value, computed in
+  // 64 bits. For fields under 64 bits, a value so negative that max - value wraps around (SET of
+  // a huge negative number) therefore counts as an overflow upwards: SAT stores the maximum.
+  // The 64-bit field only looks at the room on the side the value is on, where it cannot wrap.
+  const int64_t room_up = static_cast<int64_t>(static_cast<uint64_t>(max) -
+                                               static_cast<uint64_t>(value));
+  const int64_t room_down = static_cast<int64_t>(static_cast<uint64_t>(min) -
+                                                 static_cast<uint64_t>(value));
   int dir = 0;
-  if (value > max || sum > max) {
+  if (value > max || (bits != 64 && incr > room_up) ||
+      (value >= 0 && incr > 0 && incr > room_up)) {
     dir = 1;
-  } else if (value < min || sum < min) {
+  } else if (value < min || (bits != 64 && incr < room_down) ||
+             (value < 0 && incr < 0 && incr < room_down)) {
     dir = -1;
   }
   if (dir == 0) return 0;

@@ -49,9 +49,10 @@ void SetBits(uint8_t* p, uint64_t offset, int bits, uint64_t value);
 enum class BitfieldOverflow : uint8_t { kWrap, kSat, kFail };
 
 // Whether value + incr fits a `bits`-wide field: 0 if it does, 1 if it overflows, -1 if it
-// underflows. A `value` already outside the field's range (SET's argument) overflows upwards or
-// downwards by itself. On overflow, *result receives the wrapped (kWrap) or saturated (kSat)
-// value; with kFail it is left alone (the caller writes nothing).
+// underflows, decided exactly as Redis decides (see the signed case's quirk in bitops.cc). A
+// `value` already outside the field's range (SET's argument; for unsigned fields a negative
+// argument reads as a huge number) is out of range by itself. On overflow, *result receives the
+// wrapped (kWrap) or saturated (kSat) value; with kFail it is left alone (nothing is written).
 int CheckUnsignedOverflow(uint64_t value, int64_t incr, int bits, BitfieldOverflow mode,
                           uint64_t* result);
 int CheckSignedOverflow(int64_t value, int64_t incr, int bits, BitfieldOverflow mode,

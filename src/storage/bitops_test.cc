@@ -151,6 +151,13 @@ TEST(BitopsTest, SignedOverflow) {
   EXPECT_EQ(r, 0);
   EXPECT_EQ(CheckSignedOverflow(300, 0, 8, BitfieldOverflow::kWrap, &r), 1);  // SET i8 300.
   EXPECT_EQ(r, 44);
+  EXPECT_EQ(CheckSignedOverflow(-300, 0, 8, BitfieldOverflow::kSat, &r), -1);  // SET i8 -300.
+  EXPECT_EQ(r, -128);
+  // Redis's quirk: a value so negative that max - value wraps saturates to the maximum.
+  EXPECT_EQ(CheckSignedOverflow(INT64_MIN, 0, 16, BitfieldOverflow::kSat, &r), 1);
+  EXPECT_EQ(r, 32767);
+  EXPECT_EQ(CheckSignedOverflow(INT64_MIN + 40000, 0, 16, BitfieldOverflow::kSat, &r), -1);
+  EXPECT_EQ(r, -32768);
 }
 
 }  // namespace
