@@ -155,8 +155,8 @@ int SparseRaise(HllBuffer& hll, uint32_t index, uint8_t count, size_t sparse_max
     } else if (IsVal(op)) {
       span = ValLen(op);
     } else {
-      if (at + 1 >= size) return -1;  // An XZERO cut off by the end.
-      span = XZeroLen(op, b[at + 1]);
+      // An XZERO cut off by the end reads its second byte as zero (Redis's string terminator).
+      span = XZeroLen(op, at + 1 < size ? b[at + 1] : 0);
       oplen = 2;
     }
     if (index <= first + span - 1) break;
@@ -196,11 +196,13 @@ int SparseRaise(HllBuffer& hll, uint32_t index, uint8_t count, size_t sparse_max
     const int64_t delta = n - static_cast<int64_t>(oplen);
     if (delta > 0 && size + delta > sparse_max_bytes) return PromoteAndRaise(hll, index, count);
     new_size = size + delta;
-    const size_t tail = size - at - oplen;
+    // Only a cut-off XZERO (at + oplen > size) has no tail; Redis then copies the new opcodes
+    // past the new end, where they are lost. Reproduced, as the bytes are visible to clients.
+    const size_t tail = at + oplen < size ? size - at - oplen : 0;
     // Grow before moving the tail right; shrink only after moving it left.
     p = hll.Resize(std::max(size, new_size));
     memmove(p + at + n, p + at + oplen, tail);
-    memcpy(p + at, seq, n);
+    memcpy(p + at, seq, std::min<size_t>(n, new_size - at));
   }
   size_t merged = MergeAdjacentVals(p, new_size, merge_from);
   if (merged != std::max(size, new_size)) p = hll.Resize(merged);

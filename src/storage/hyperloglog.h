@@ -18,9 +18,11 @@
 //
 // Updates edit the sparse form in place the way Redis does (split the opcode covering the
 // register, then merge equal neighbouring VALs in a small window), because the resulting bytes
-// are visible to clients. The estimator is Ertl's improved one ("New cardinality estimation
-// algorithms for HyperLogLog sketches", 2017), computed in the same order as Redis so that
-// PFCOUNT answers the same number.
+// are visible to clients. One corner of corrupted values is not reproduced: a sparse value ending
+// in an XZERO cut in half reads its missing byte as zero here, where Redis reads the byte past
+// its string's end, which an earlier split of such an opcode may have left non-zero.
+// The estimator is Ertl's improved one ("New cardinality estimation algorithms for HyperLogLog
+// sketches", 2017), computed in the same order as Redis so that PFCOUNT answers the same number.
 #pragma once
 
 #include <cstddef>

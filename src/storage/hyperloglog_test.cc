@@ -172,5 +172,15 @@ TEST(HyperLogLogTest, CorruptedSparseIsDetectedWhenRead) {
   EXPECT_EQ(HllCount(shorter), std::nullopt);
 }
 
+TEST(HyperLogLogTest, CutOffXZeroIsSplitAsRedisSplitsIt) {
+  // A corrupted sparse HLL ending in half an XZERO: the missing byte reads as zero, and the split
+  // keeps only the opcodes that fit the new length (Redis 7.0 leaves exactly these bytes).
+  std::string h = HllEmpty().substr(0, 16) + std::string("\x00\x00\x01\xbc\x6c", 5);
+  StringHllBuffer buf(&h);
+  EXPECT_EQ(HllAdd(buf, "el2580", 3000), 1);
+  EXPECT_EQ(h.size(), 24u);
+  EXPECT_EQ(HllCount(h), std::nullopt);
+}
+
 }  // namespace
 }  // namespace shoal::storage
