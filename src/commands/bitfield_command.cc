@@ -77,8 +77,8 @@ bool ParseOperations(CommandContext& ctx, std::vector<Operation>* ops, uint64_t*
       ctx.ReplyError(Status::Syntax());
       return false;
     }
-    Operation o{.op = op, .overflow = overflow, .is_signed = false, .bits = 0, .offset = 0,
-                .value = 0};
+    Operation o{
+        .op = op, .overflow = overflow, .is_signed = false, .bits = 0, .offset = 0, .value = 0};
     if (!ParseFieldType(ctx, ctx.arg(j + 1), &o.is_signed, &o.bits)) return false;
     if (!ParseBitOffset(ctx, ctx.arg(j + 2), /*hash=*/true, o.bits, &o.offset)) return false;
     if (op != FieldOp::kGet) {
@@ -106,8 +106,8 @@ void WriteField(CommandContext& ctx, uint8_t* p, size_t size, const Operation& o
     int64_t old = storage::GetSignedBits(s, o.offset, o.bits);
     // SET checks its value as if it were an increment of 0 from that value.
     int64_t base = o.op == FieldOp::kIncrBy ? old : o.value;
-    int64_t result = static_cast<int64_t>(static_cast<uint64_t>(base) +
-                                          static_cast<uint64_t>(incr));
+    int64_t result =
+        static_cast<int64_t>(static_cast<uint64_t>(base) + static_cast<uint64_t>(incr));
     overflow = storage::CheckSignedOverflow(base, incr, o.bits, o.overflow, &result);
     stored = static_cast<uint64_t>(result);
     reply = o.op == FieldOp::kIncrBy ? result : old;
@@ -152,8 +152,8 @@ void BitfieldGeneric(CommandContext& ctx, bool read_only_command) {
     } else if (o.is_signed) {
       ctx.reply().Integer(storage::GetSignedBits(current, o.offset, o.bits));
     } else {
-      ctx.reply().Integer(static_cast<int64_t>(storage::GetUnsignedBits(current, o.offset,
-                                                                        o.bits)));
+      ctx.reply().Integer(
+          static_cast<int64_t>(storage::GetUnsignedBits(current, o.offset, o.bits)));
     }
   }
 }

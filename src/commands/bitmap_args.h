@@ -27,8 +27,7 @@ bool ParseBitOffset(CommandContext& ctx, std::string_view arg, bool hash, int bi
 // Redis's lookupStringForBitCommand: the bytes of the string at `key`, created (empty) if missing,
 // zero-padded to cover bit `max_bit`, and unshared (reported "raw", as Redis does). Replies
 // WRONGTYPE and returns nullptr if the key holds another type. *size receives the length.
-char* StringForBitWrite(CommandContext& ctx, std::string_view key, uint64_t max_bit,
-                        size_t* size);
+char* StringForBitWrite(CommandContext& ctx, std::string_view key, uint64_t max_bit, size_t* size);
 
 // BITFIELD and BITFIELD_RO (bitfield_command.cc).
 void RegisterBitfieldCommands(server::CommandTable& table);

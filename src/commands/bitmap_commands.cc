@@ -33,8 +33,7 @@ bool ParseBitOffset(CommandContext& ctx, std::string_view arg, bool hash, int bi
   return true;
 }
 
-char* StringForBitWrite(CommandContext& ctx, std::string_view key, uint64_t max_bit,
-                        size_t* size) {
+char* StringForBitWrite(CommandContext& ctx, std::string_view key, uint64_t max_bit, size_t* size) {
   Result<storage::Entry*> e = FindString(ctx, key);
   if (!e.ok()) {
     ctx.ReplyError(e.status());
@@ -126,8 +125,8 @@ void BitPos(CommandContext& ctx) {
   std::string scratch;
   std::string_view s = (*e)->value.GetString(&scratch);
   const int b = static_cast<int>(*bit);
-  if (ctx.argc() == 3) return ctx.reply().Integer(storage::FindBitInRange(s, b, 0, -1, false,
-                                                                          false));
+  if (ctx.argc() == 3)
+    return ctx.reply().Integer(storage::FindBitInRange(s, b, 0, -1, false, false));
   if (ctx.argc() > 6) return ctx.ReplyError(Status::Syntax());
   std::optional<int64_t> start = IntArgOrReply(ctx, 3);
   if (!start) return;

@@ -174,8 +174,7 @@ struct Gathered {
 };
 
 // Runs `then` once every key's value has been copied into `g`.
-void Gather(CommandContext& ctx, std::shared_ptr<Gathered> g,
-            CommandContext::Continuation then) {
+void Gather(CommandContext& ctx, std::shared_ptr<Gathered> g, CommandContext::Continuation then) {
   g->keys = CopyArgs(ctx, 1);
   const size_t n = g->keys.size();
   g->found.assign(n, 0);

@@ -133,7 +133,8 @@ std::string BitOp(BitOpKind op, const std::vector<std::string_view>& sources) {
       case BitOpKind::kXor:
         for (size_t i = 0; i < len; ++i) r[i] ^= s[i];
         break;
-      case BitOpKind::kNot: break;
+      case BitOpKind::kNot:
+        break;
     }
   }
   return out;
@@ -195,13 +196,12 @@ int CheckSignedOverflow(int64_t value, int64_t incr, int bits, BitfieldOverflow 
   // 64 bits. For fields under 64 bits, a value so negative that max - value wraps around (SET of
   // a huge negative number) therefore counts as an overflow upwards: SAT stores the maximum.
   // The 64-bit field only looks at the room on the side the value is on, where it cannot wrap.
-  const int64_t room_up = static_cast<int64_t>(static_cast<uint64_t>(max) -
-                                               static_cast<uint64_t>(value));
-  const int64_t room_down = static_cast<int64_t>(static_cast<uint64_t>(min) -
-                                                 static_cast<uint64_t>(value));
+  const int64_t room_up =
+      static_cast<int64_t>(static_cast<uint64_t>(max) - static_cast<uint64_t>(value));
+  const int64_t room_down =
+      static_cast<int64_t>(static_cast<uint64_t>(min) - static_cast<uint64_t>(value));
   int dir = 0;
-  if (value > max || (bits != 64 && incr > room_up) ||
-      (value >= 0 && incr > 0 && incr > room_up)) {
+  if (value > max || (bits != 64 && incr > room_up) || (value >= 0 && incr > 0 && incr > room_up)) {
     dir = 1;
   } else if (value < min || (bits != 64 && incr < room_down) ||
              (value < 0 && incr < 0 && incr < room_down)) {

@@ -16,8 +16,8 @@ int BitAt(std::string_view s, int64_t i) {
 
 TEST(BitopsTest, PopCountCountsEveryByte) {
   std::string s = Bytes({0xff, 0x01, 0x80, 0x00, 0x0f, 0xf0, 0xaa, 0x55, 0x03});
-  EXPECT_EQ(PopCount(reinterpret_cast<const uint8_t*>(s.data()), s.size()), 8 + 1 + 1 + 4 + 4 +
-                                                                               4 + 4 + 2);
+  EXPECT_EQ(PopCount(reinterpret_cast<const uint8_t*>(s.data()), s.size()),
+            8 + 1 + 1 + 4 + 4 + 4 + 4 + 2);
   EXPECT_EQ(PopCount(nullptr, 0), 0u);
 }
 

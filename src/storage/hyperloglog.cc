@@ -7,7 +7,7 @@
 namespace shoal::storage {
 namespace {
 
-constexpr size_t kCardOffset = 8;  // The cached cardinality's 8 bytes in the header.
+constexpr size_t kCardOffset = 8;    // The cached cardinality's 8 bytes in the header.
 constexpr uint8_t kStaleBit = 0x80;  // In the cardinality's last byte.
 constexpr int kRegisterMax = 63;     // 6 bits.
 constexpr int kSparseValMax = 32;
@@ -88,8 +88,7 @@ void DenseSet(uint8_t* regs, size_t i, int value) {
   regs[byte] = static_cast<uint8_t>((regs[byte] & ~(kRegisterMax << shift)) | (v << shift));
   if (byte + 1 < kHllRegisters * 6 / 8) {
     unsigned hi = 8 - shift;
-    regs[byte + 1] =
-        static_cast<uint8_t>((regs[byte + 1] & ~(kRegisterMax >> hi)) | (v >> hi));
+    regs[byte + 1] = static_cast<uint8_t>((regs[byte + 1] & ~(kRegisterMax >> hi)) | (v >> hi));
   }
 }
 
@@ -267,12 +266,24 @@ uint64_t MurmurHash64A(const void* key, size_t len, uint64_t seed) {
     h *= m;
   }
   switch (len & 7) {
-    case 7: h ^= static_cast<uint64_t>(data[6]) << 48; [[fallthrough]];
-    case 6: h ^= static_cast<uint64_t>(data[5]) << 40; [[fallthrough]];
-    case 5: h ^= static_cast<uint64_t>(data[4]) << 32; [[fallthrough]];
-    case 4: h ^= static_cast<uint64_t>(data[3]) << 24; [[fallthrough]];
-    case 3: h ^= static_cast<uint64_t>(data[2]) << 16; [[fallthrough]];
-    case 2: h ^= static_cast<uint64_t>(data[1]) << 8; [[fallthrough]];
+    case 7:
+      h ^= static_cast<uint64_t>(data[6]) << 48;
+      [[fallthrough]];
+    case 6:
+      h ^= static_cast<uint64_t>(data[5]) << 40;
+      [[fallthrough]];
+    case 5:
+      h ^= static_cast<uint64_t>(data[4]) << 32;
+      [[fallthrough]];
+    case 4:
+      h ^= static_cast<uint64_t>(data[3]) << 24;
+      [[fallthrough]];
+    case 3:
+      h ^= static_cast<uint64_t>(data[2]) << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= static_cast<uint64_t>(data[1]) << 8;
+      [[fallthrough]];
     case 1:
       h ^= static_cast<uint64_t>(data[0]);
       h *= m;

@@ -45,7 +45,11 @@ std::vector<uint8_t> Registers(std::string_view hll) {
 
 TEST(HyperLogLogTest, EmptyIsSparseWithOneXZero) {
   std::string h = HllEmpty();
-  EXPECT_EQ(Hex(h), "48594c4c" "01000000" "0000000000000000" "7fff");
+  EXPECT_EQ(Hex(h),
+            "48594c4c"
+            "01000000"
+            "0000000000000000"
+            "7fff");
   EXPECT_EQ(h.size(), 18u);
   EXPECT_EQ(h.substr(0, 5), std::string("HYLL\x01", 5));
   EXPECT_EQ(Hex(h.substr(16)), "7fff");
@@ -57,11 +61,11 @@ TEST(HyperLogLogTest, EmptyIsSparseWithOneXZero) {
 TEST(HyperLogLogTest, MurmurHashMatchesTheReferenceBehaviour) {
   // The same bytes give the same hash whatever their alignment, and every tail length mixes.
   std::string s = "xabcdefghijklmnop";
-  EXPECT_EQ(MurmurHash64A(s.data() + 1, 16, 0xadc83b19), MurmurHash64A("abcdefghijklmnop", 16,
-                                                                       0xadc83b19));
+  EXPECT_EQ(MurmurHash64A(s.data() + 1, 16, 0xadc83b19),
+            MurmurHash64A("abcdefghijklmnop", 16, 0xadc83b19));
   for (size_t len = 1; len < 9; ++len) {
-    EXPECT_NE(MurmurHash64A(s.data(), len, 0xadc83b19), MurmurHash64A(s.data(), len - 1,
-                                                                      0xadc83b19));
+    EXPECT_NE(MurmurHash64A(s.data(), len, 0xadc83b19),
+              MurmurHash64A(s.data(), len - 1, 0xadc83b19));
   }
 }
 
@@ -71,7 +75,10 @@ TEST(HyperLogLogTest, SparseBytesMatchRedis) {
   StringHllBuffer buf(&h);
   for (std::string_view e : {"x", "y", "z"}) EXPECT_EQ(HllAdd(buf, e, 3000), 1);
   HllInvalidateCache(reinterpret_cast<uint8_t*>(h.data()));
-  EXPECT_EQ(Hex(h), "48594c4c01000000" "0000000000000080" "61848058cd8845a08408");
+  EXPECT_EQ(Hex(h),
+            "48594c4c01000000"
+            "0000000000000080"
+            "61848058cd8845a08408");
   EXPECT_EQ(HllCachedCount(h), std::nullopt);
   EXPECT_EQ(HllCount(h), 3u);
   HllSetCachedCount(reinterpret_cast<uint8_t*>(h.data()), 3);
