@@ -10,7 +10,6 @@ import harness
 # issue lands (strict xfail): the day they pass, this entry has to go.
 PENDING = {
     "wrongtype": "lists, hashes, sets and sorted sets arrive with the data types issue (#3)",
-    "bits_wrongtype": "needs lists, which arrive with the data types issue (#3)",
 }
 
 
