@@ -38,7 +38,14 @@ Entry* Db::Insert(std::string_view key, Value value) {
   e->value = std::move(value);
   e->value.set_has_expire(false);
   keys_.Insert(e);
+  NoteIfBlockable(e);
   return e;
+}
+
+void Db::NoteIfBlockable(const Entry* e) {
+  if (ready_hook_ == nullptr) return;
+  ValueType t = e->value.type();
+  if (t == ValueType::kList || t == ValueType::kZSet) ready_hook_(ready_hook_arg_, e->key_view());
 }
 
 void Db::Replace(Entry* e, Value value, bool keep_ttl) {
@@ -50,6 +57,7 @@ void Db::Replace(Entry* e, Value value, bool keep_ttl) {
     had_expire = false;
   }
   e->value.set_has_expire(had_expire);
+  NoteIfBlockable(e);
 }
 
 Entry* Db::Upsert(std::string_view key, Value value, int64_t now_ms, bool keep_ttl) {
