@@ -37,7 +37,9 @@ std::mt19937_64& Rng() {
   return rng;
 }
 
-uint64_t RandomBelow(uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(Rng()); }
+uint64_t RandomBelow(uint64_t n) {
+  return std::uniform_int_distribution<uint64_t>(0, n - 1)(Rng());
+}
 
 auto RandomWord() {
   return [] { return Rng()(); };
@@ -217,9 +219,8 @@ void HScan(CommandContext& ctx) {
   }
   if (use_pattern) {
     std::string scratch;
-    std::erase_if(found, [&](const ItemPair& p) {
-      return !GlobMatch(pattern, p.first.View(&scratch));
-    });
+    std::erase_if(found,
+                  [&](const ItemPair& p) { return !GlobMatch(pattern, p.first.View(&scratch)); });
   }
   ctx.reply().ArrayHeader(2);
   ctx.reply().Bulk(std::to_string(next));

@@ -155,7 +155,8 @@ void* CloneHash(ObjectEncoding enc, const void* object) {
   auto* t = new HashTable();
   uint64_t cursor = 0;
   do {
-    cursor = src->Scan(cursor, [&](HashNode* n) { t->Insert(HashNode::Make(n->field(), n->value())); });
+    cursor =
+        src->Scan(cursor, [&](HashNode* n) { t->Insert(HashNode::Make(n->field(), n->value())); });
   } while (cursor != 0);
   return t;
 }

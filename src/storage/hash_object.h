@@ -98,7 +98,8 @@ class Hash {
   // REQUIRES: !is_listpack(). Visits the buckets at `cursor` (Dict::Scan); returns the next one.
   template <typename Fn>
   uint64_t ScanTable(uint64_t cursor, Fn&& fn) {
-    return table()->Scan(cursor, [&](HashNode* n) { fn(HashItem{n->field()}, HashItem{n->value()}); });
+    return table()->Scan(cursor,
+                         [&](HashNode* n) { fn(HashItem{n->field()}, HashItem{n->value()}); });
   }
 
   // REQUIRES: !is_listpack() and size() > 0. A random field (Dict::Random's distribution).
