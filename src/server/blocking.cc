@@ -7,6 +7,7 @@
 #include "protocol/reply_builder.h"
 #include "server/client.h"
 #include "server/command_context.h"
+#include "server/server_state.h"
 #include "shard/shard_set.h"
 
 namespace shoal::server {
@@ -101,6 +102,7 @@ class BlockingDriver {
     w->timer_id_ = 0;
     Forget(w);
     c->blocked.reset();
+    ServerState::Get().blocked_clients--;
     if (!c->closed()) c->out().append(reply);
     c->in_flight--;
     c->ResumeAfterAsync();
@@ -128,6 +130,7 @@ class BlockingDriver {
     w->timer_id_ = 0;
     Forget(w);
     c.blocked.reset();
+    ServerState::Get().blocked_clients--;
     c.in_flight--;
   }
 
@@ -192,6 +195,7 @@ void Block(CommandContext& ctx, std::shared_ptr<BlockedWait> wait, int64_t timeo
   wait->db_index = ctx.db_index();
   wait->resp = c->resp;
   c->blocked = wait;
+  ServerState::Get().blocked_clients++;
   c->in_flight++;
   ctx.Suspend();
   if (timeout_ms > 0) {

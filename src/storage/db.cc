@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "storage/access_stats.h"
+#include "storage/lazy_free.h"
 
 namespace shoal::storage {
 
@@ -73,6 +74,17 @@ bool Db::Erase(std::string_view key, int64_t now_ms) {
   bool live = !IsExpired(e, now_ms);
   if (!live) ++stats_.expired_keys;
   Erase(e);
+  return live;
+}
+
+bool Db::EraseLazily(std::string_view key, int64_t now_ms) {
+  Entry* e = keys_.Find(key);
+  if (e == nullptr) return false;
+  bool live = !IsExpired(e, now_ms);
+  if (!live) ++stats_.expired_keys;
+  int64_t unused;
+  Value v = Take(e, &unused);
+  if (WorthFreeingLazily(v)) FreeLazily(std::move(v));
   return live;
 }
 

@@ -93,6 +93,8 @@ class Db {
 
   // Removes the key if present (expired or not). Returns true if it was present and live.
   bool Erase(std::string_view key, int64_t now_ms);
+  // Erase, but a big collection's memory is freed on a background thread (UNLINK).
+  bool EraseLazily(std::string_view key, int64_t now_ms);
   void Erase(Entry* e);
   // Removes the key and hands back its value and deadline (-1 for none): RENAME, MOVE.
   Value Take(Entry* e, int64_t* when_ms);
