@@ -105,8 +105,9 @@ bool IsAlgebraInput(const Value& v) {
 std::vector<ZEntry> CopyInput(const Value& v) {
   if (v.type() == storage::ValueType::kZSet) return CopyZSet(v);
   std::vector<ZEntry> out;
-  Source::Local(&v).ForEach(
-      [&](std::string_view m, double s) { out.push_back(ZEntry{std::string(m), s}); });
+  Source::Local(&v).ForEach([&](std::string_view m, double s) {
+    out.push_back(ZEntry{std::string(m), s});
+  });
   return out;
 }
 
@@ -495,9 +496,15 @@ void RegisterZSetAlgebraCommands(server::CommandTable& table) {
                      CommandHandler coordinator) {
     // first/last/step are what COMMAND INFO reports for Redis's movablekeys commands.
     bool dest = keys == NumkeysKeys<1, 2>;
-    table.Add({.name = name, .arity = arity, .flags = flags, .first_key = dest ? 1 : 0,
-               .last_key = dest ? 1 : 0, .key_step = dest ? 1 : 0, .handler = h,
-               .coordinator = coordinator, .get_keys = keys});
+    table.Add({.name = name,
+               .arity = arity,
+               .flags = flags,
+               .first_key = dest ? 1 : 0,
+               .last_key = dest ? 1 : 0,
+               .key_step = dest ? 1 : 0,
+               .handler = h,
+               .coordinator = coordinator,
+               .get_keys = keys});
   };
   numkeys("zunion", -3, kReadOnly, NumkeysKeys<0, 1>, AlgebraHandler<SetOp::kUnion, false, false>,
           AlgebraCoordinator<SetOp::kUnion, false, false>);
@@ -506,11 +513,14 @@ void RegisterZSetAlgebraCommands(server::CommandTable& table) {
   numkeys("zdiff", -3, kReadOnly, NumkeysKeys<0, 1>, AlgebraHandler<SetOp::kDiff, false, false>,
           AlgebraCoordinator<SetOp::kDiff, false, false>);
   numkeys("zintercard", -3, kReadOnly, NumkeysKeys<0, 1>,
-          AlgebraHandler<SetOp::kInter, false, true>, AlgebraCoordinator<SetOp::kInter, false, true>);
+          AlgebraHandler<SetOp::kInter, false, true>,
+          AlgebraCoordinator<SetOp::kInter, false, true>);
   numkeys("zunionstore", -4, kWrite | kDenyOom, NumkeysKeys<1, 2>,
-          AlgebraHandler<SetOp::kUnion, true, false>, AlgebraCoordinator<SetOp::kUnion, true, false>);
+          AlgebraHandler<SetOp::kUnion, true, false>,
+          AlgebraCoordinator<SetOp::kUnion, true, false>);
   numkeys("zinterstore", -4, kWrite | kDenyOom, NumkeysKeys<1, 2>,
-          AlgebraHandler<SetOp::kInter, true, false>, AlgebraCoordinator<SetOp::kInter, true, false>);
+          AlgebraHandler<SetOp::kInter, true, false>,
+          AlgebraCoordinator<SetOp::kInter, true, false>);
   numkeys("zdiffstore", -4, kWrite | kDenyOom, NumkeysKeys<1, 2>,
           AlgebraHandler<SetOp::kDiff, true, false>, AlgebraCoordinator<SetOp::kDiff, true, false>);
   numkeys("zmpop", -4, kWrite, NumkeysKeys<0, 1>, ZMPop, ZMPopCoordinator);

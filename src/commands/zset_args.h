@@ -20,8 +20,7 @@ bool ParseZScoreRange(std::string_view min, std::string_view max, storage::ZScor
 bool ParseZLexRange(std::string_view min, std::string_view max, storage::ZLexRange* r);
 
 // The zset at `key`: WrongType for another type, nullptr if absent.
-inline Result<storage::Entry*> FindZSet(CommandContext& ctx, std::string_view key,
-                                        uint8_t flags) {
+inline Result<storage::Entry*> FindZSet(CommandContext& ctx, std::string_view key, uint8_t flags) {
   return FindTyped(ctx, key, storage::ValueType::kZSet, flags);
 }
 

@@ -241,11 +241,10 @@ void ZCount(CommandContext& ctx) {
   const Value& z = (*e)->value;
   size_t first = storage::ZSetFirstInScoreRange(z, r);
   bool big = z.object_encoding() == storage::ObjectEncoding::kSkiplist;
-  size_t last = big && first != storage::kZNone ? storage::ZSetLastInScoreRange(z, r)
-                                                : storage::kZNone;
-  ctx.reply().Integer(CountFrom(z, first, last, [&](storage::ZSetCursor& c) {
-    return storage::ZScoreLteMax(c.score(), r);
-  }));
+  size_t last =
+      big && first != storage::kZNone ? storage::ZSetLastInScoreRange(z, r) : storage::kZNone;
+  ctx.reply().Integer(CountFrom(
+      z, first, last, [&](storage::ZSetCursor& c) { return storage::ZScoreLteMax(c.score(), r); }));
 }
 
 void ZLexCount(CommandContext& ctx) {
@@ -259,9 +258,8 @@ void ZLexCount(CommandContext& ctx) {
   bool big = z.object_encoding() == storage::ObjectEncoding::kSkiplist;
   size_t last =
       big && first != storage::kZNone ? storage::ZSetLastInLexRange(z, r) : storage::kZNone;
-  ctx.reply().Integer(CountFrom(z, first, last, [&](storage::ZSetCursor& c) {
-    return storage::ZLexLteMax(c.member(), r);
-  }));
+  ctx.reply().Integer(CountFrom(
+      z, first, last, [&](storage::ZSetCursor& c) { return storage::ZLexLteMax(c.member(), r); }));
 }
 
 // ---- ZPOPMIN / ZPOPMAX ----
@@ -411,12 +409,12 @@ void ZScan(CommandContext& ctx) {
     }
   }
   std::vector<std::string> items;
-  uint64_t next = storage::ZSetScan((*e)->value, *cursor, count,
-                                    [&](std::string_view m, std::string_view s) {
-                                      if (use_pattern && !GlobMatch(pattern, m)) return;
-                                      items.emplace_back(m);
-                                      items.emplace_back(s);
-                                    });
+  uint64_t next =
+      storage::ZSetScan((*e)->value, *cursor, count, [&](std::string_view m, std::string_view s) {
+        if (use_pattern && !GlobMatch(pattern, m)) return;
+        items.emplace_back(m);
+        items.emplace_back(s);
+      });
   ctx.reply().ArrayHeader(2);
   ctx.reply().Bulk(std::to_string(next));
   ctx.reply().ArrayHeader(items.size());
@@ -428,8 +426,13 @@ void ZScan(CommandContext& ctx) {
 void RegisterZSetCommands(server::CommandTable& table) {
   using namespace server;
   auto one_key = [&](const char* name, int arity, uint32_t flags, CommandHandler h) {
-    table.Add({.name = name, .arity = arity, .flags = flags, .first_key = 1, .last_key = 1,
-               .key_step = 1, .handler = h});
+    table.Add({.name = name,
+               .arity = arity,
+               .flags = flags,
+               .first_key = 1,
+               .last_key = 1,
+               .key_step = 1,
+               .handler = h});
   };
   one_key("zadd", -4, kWrite | kDenyOom | kFast, ZAdd);
   one_key("zincrby", 4, kWrite | kDenyOom | kFast, ZIncrBy);

@@ -126,8 +126,8 @@ void WalkRange(const Value& z, const RangeRequest& q, Emit&& emit) {
     first = q.reverse ? storage::ZSetLastInScoreRange(z, q.score)
                       : storage::ZSetFirstInScoreRange(z, q.score);
   } else {
-    first = q.reverse ? storage::ZSetLastInLexRange(z, q.lex)
-                      : storage::ZSetFirstInLexRange(z, q.lex);
+    first =
+        q.reverse ? storage::ZSetLastInLexRange(z, q.lex) : storage::ZSetFirstInLexRange(z, q.lex);
   }
   if (first == storage::kZNone) return;
   storage::ZSetCursor c(z, first, q.reverse);
@@ -306,8 +306,13 @@ void ZRemRangeByLex(CommandContext& ctx) { ZRemRangeGeneric(ctx, RangeType::kLex
 void RegisterZSetRangeCommands(server::CommandTable& table) {
   using namespace server;
   auto one_key = [&](const char* name, int arity, uint32_t flags, CommandHandler h) {
-    table.Add({.name = name, .arity = arity, .flags = flags, .first_key = 1, .last_key = 1,
-               .key_step = 1, .handler = h});
+    table.Add({.name = name,
+               .arity = arity,
+               .flags = flags,
+               .first_key = 1,
+               .last_key = 1,
+               .key_step = 1,
+               .handler = h});
   };
   one_key("zrange", -4, kReadOnly, ZRange);
   one_key("zrevrange", -4, kReadOnly, ZRevRange);
@@ -318,8 +323,13 @@ void RegisterZSetRangeCommands(server::CommandTable& table) {
   one_key("zremrangebyrank", 4, kWrite, ZRemRangeByRank);
   one_key("zremrangebyscore", 4, kWrite, ZRemRangeByScore);
   one_key("zremrangebylex", 4, kWrite, ZRemRangeByLex);
-  table.Add({.name = "zrangestore", .arity = -5, .flags = kWrite | kDenyOom, .first_key = 1,
-             .last_key = 2, .key_step = 1, .handler = ZRangeStore,
+  table.Add({.name = "zrangestore",
+             .arity = -5,
+             .flags = kWrite | kDenyOom,
+             .first_key = 1,
+             .last_key = 2,
+             .key_step = 1,
+             .handler = ZRangeStore,
              .coordinator = ZRangeStoreCoordinator});
 }
 

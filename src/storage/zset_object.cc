@@ -209,9 +209,7 @@ Value ZSetFromSorted(const std::vector<ZEntry>& sorted) {
 
 // ---- Queries ----
 
-size_t ZSetLength(const Value& z) {
-  return IsBig(z) ? Big(z)->tree.size() : LpLength(Lp(z));
-}
+size_t ZSetLength(const Value& z) { return IsBig(z) ? Big(z)->tree.size() : LpLength(Lp(z)); }
 
 std::optional<double> ZSetScore(const Value& z, std::string_view member) {
   if (IsBig(z)) {

@@ -14,6 +14,10 @@
 // longer than zset-max-listpack-value, and never converts back. Computed results (*STORE) are laid
 // out from scratch: a listpack when they fit both limits.
 //
+// Memory: 1M keys each holding a 5-member listpack zset ("member:0".."member:4", scores 0-4) take
+// 136.6 bytes per key (48-byte keyspace entry, 80-byte listpack allocation, bucket), Redis 152.4.
+// For the big encoding see zset_tree.h.
+//
 // Thread: a zset belongs to the shard that owns its key, like the Value holding it.
 #pragma once
 

@@ -278,7 +278,8 @@ void ZTree::InsertChildAbove(PathStep* path, int depth, uint64_t left_count, voi
   ++inners_;
   root->n = 2;
   root->child[0] = root_;
-  root->min[0] = height_ == 0 ? static_cast<Leaf*>(root_)->item[0] : static_cast<Inner*>(root_)->min[0];
+  root->min[0] =
+      height_ == 0 ? static_cast<Leaf*>(root_)->item[0] : static_cast<Inner*>(root_)->min[0];
   root->count[0] = left_count;
   root->child[1] = child;
   root->min[1] = min;
@@ -545,7 +546,8 @@ bool ZTree::VerifySubtree(const void* node, int height, uint64_t* count, const Z
     const ZNode *f = nullptr, *l = nullptr;
     if (!VerifySubtree(in->child[i], height - 1, &c, &f, &l)) return false;
     if (c != in->count[i] || f != in->min[i]) return false;
-    if (prev_last != nullptr && !ZLess(prev_last->score, prev_last->member(), f->score, f->member())) {
+    if (prev_last != nullptr &&
+        !ZLess(prev_last->score, prev_last->member(), f->score, f->member())) {
       return false;
     }
     prev_last = l;

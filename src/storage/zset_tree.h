@@ -9,10 +9,16 @@
 // searches without copying keys). The members themselves live in ZNodes, owned by the zset, which
 // also links them into a hash index (member -> score) through ZNode::next.
 //
+// Measured (INFO used_memory, one zset of 1M members "member:0000000".."member:0999999", against
+// redis-server 7.0.15): 48.8 bytes per member with ascending scores, 52.5 with scores in random
+// order (Redis: 109.8 and 109.7). Per member: a 32-byte ZNode, ~8-11 bytes of leaf slot, ~8 of
+// hash bucket. ZADD/ZRANK/ZRANGEBYSCORE...LIMIT/ZREM on that zset ran 2.5-4x Redis's rate in
+// redis-benchmark (-P 16), the tree needing fewer cache misses than a skiplist walk.
+//
 // Invariants: every leaf is non-empty; every inner node has >= 2 children (so every node below
-// the root has a sibling to merge with or borrow from); min[i] of an inner node is the first element of child i's subtree; count[i] is
-// the number of elements under child i.
-// Thread: owned by one shard thread. Lifetime: Pos values are invalidated by any mutation.
+// the root has a sibling to merge with or borrow from); min[i] of an inner node is the first
+// element of child i's subtree; count[i] is the number of elements under child i. Thread: owned by
+// one shard thread. Lifetime: Pos values are invalidated by any mutation.
 #pragma once
 
 #include <absl/functional/function_ref.h>
@@ -109,8 +115,8 @@ class ZTree {
   // long as that child is its parent's first.
   static void SetMinUp(PathStep* path, int depth, ZNode* first);
   void FreeSubtree(void* node, int height);
-  void InsertChildAbove(PathStep* path, int depth, uint64_t left_count, void* child,
-                        uint64_t count, ZNode* min, int mode);
+  void InsertChildAbove(PathStep* path, int depth, uint64_t left_count, void* child, uint64_t count,
+                        ZNode* min, int mode);
   void RebalanceAfterErase(PathStep* path, int depth, Leaf* leaf);
   void RebalanceInners(PathStep* path, int depth);
   bool VerifySubtree(const void* node, int height, uint64_t* count, const ZNode** first,
