@@ -7,6 +7,7 @@
 // source's shard (copying the members out) and then stores them on the destination's.
 #include "commands/register.h"
 #include "commands/zset_args.h"
+#include "storage/encoding_limits.h"
 
 namespace shoal::cmd {
 namespace {
@@ -147,10 +148,26 @@ void WalkRange(const Value& z, const RangeRequest& q, Emit&& emit) {
   }
 }
 
-// The range as owned entries in ascending order (what ZRANGESTORE stores).
+// The range as owned entries in ascending order: what ZRANGESTORE stores.
+//
+// One observable detail of how Redis builds that result: it adds the members one by one, in reply
+// order, to a zset that starts as a listpack (unless a rank range is known to be too long for
+// one), and a listpack cannot hold -0 (it writes the integer 0). So a -0 score added before the
+// result outgrows the listpack comes out as 0, and one added after it stays -0.
 std::vector<ZEntry> CollectRange(const Value& z, const RangeRequest& q) {
   std::vector<ZEntry> out;
   WalkRange(z, q, [&](std::string_view m, double s) { out.push_back(ZEntry{std::string(m), s}); });
+  const storage::EncodingLimits& l = storage::Limits();
+  const int64_t max_entries = storage::Limit(l.zset_max_listpack_entries);
+  const int64_t max_value = storage::Limit(l.zset_max_listpack_value);
+  bool starts_big = q.type == RangeType::kRank && static_cast<int64_t>(out.size()) > max_entries;
+  for (size_t i = 0; !starts_big && i < out.size(); ++i) {
+    if (static_cast<int64_t>(i) + 1 > max_entries ||
+        static_cast<int64_t>(out[i].member.size()) > max_value) {
+      break;  // Converted from here on.
+    }
+    if (out[i].score == 0) out[i].score = 0.0;  // -0 becomes 0.
+  }
   if (q.reverse) std::reverse(out.begin(), out.end());
   return out;
 }
