@@ -70,6 +70,11 @@ class Source {
     });
   }
 
+  // Whether both read the same value in place (the same key given twice). Iterating one while
+  // looking members up in the other must then be avoided: a lookup may advance a hash table's
+  // rehash, under a set's iteration.
+  bool SameAs(const Source& o) const { return local_ != nullptr && local_ == o.local_; }
+
   bool Find(std::string_view member, double* score) {
     if (local_ == nullptr) {
       if (index_.empty() && !copy_.empty()) {
@@ -251,8 +256,8 @@ AlgebraResult Compute(const AlgebraArgs& a, std::vector<Source>& srcs) {
         double score = a.weights[order[0]] * s;
         if (std::isnan(score)) score = 0;
         for (size_t k = 1; k < order.size(); ++k) {
-          double value;
-          if (!srcs[order[k]].Find(m, &value)) return;
+          double value = s;
+          if (!srcs[order[k]].SameAs(first) && !srcs[order[k]].Find(m, &value)) return;
           Accumulate(&score, value * a.weights[order[k]], a.aggregate);
         }
         if (a.card_only) {
@@ -264,13 +269,17 @@ AlgebraResult Compute(const AlgebraArgs& a, std::vector<Source>& srcs) {
       });
     }
   } else {
-    srcs[0].ForEach([&](std::string_view m, double s) {
-      double unused;
-      for (size_t k = 1; k < srcs.size(); ++k) {
-        if (srcs[k].Find(m, &unused)) return;
-      }
-      out.entries.push_back(ZEntry{std::string(m), s});
-    });
+    bool self_diff = false;  // The first key again: everything is subtracted.
+    for (size_t k = 1; k < srcs.size(); ++k) self_diff = self_diff || srcs[k].SameAs(srcs[0]);
+    if (!self_diff) {
+      srcs[0].ForEach([&](std::string_view m, double s) {
+        double unused;
+        for (size_t k = 1; k < srcs.size(); ++k) {
+          if (srcs[k].Find(m, &unused)) return;
+        }
+        out.entries.push_back(ZEntry{std::string(m), s});
+      });
+    }
   }
   std::sort(out.entries.begin(), out.entries.end(), [](const ZEntry& x, const ZEntry& y) {
     return storage::ZLess(x.score, x.member, y.score, y.member);

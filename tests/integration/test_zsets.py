@@ -170,3 +170,17 @@ def test_copy_and_delete_of_a_big_zset(r):
         assert r.zrange(dst, 0, -1, withscores=True) == model_order(members)
     assert r.delete("big", "copy-1", "copy-2", "copy-3") == 4
     assert r.exists("big") == 0
+
+
+def test_a_big_set_given_twice(r):
+    # Growing a hashtable set leaves it mid-rehash: the algebra must still visit each member once.
+    members = [f"s{i}" for i in range(5000)]
+    for i in range(0, len(members), 700):
+        r.sadd("bigset", *members[i:i + 700])
+    assert r.object("encoding", "bigset") == "hashtable"
+    inter = r.zinter(["bigset", "bigset"], withscores=True)
+    assert sorted(inter) == sorted((m, 2.0) for m in members)
+    assert r.zdiff(["bigset", "bigset"]) == []
+    assert r.zintercard(2, ["bigset", "bigset"]) == 5000
+    union = r.zunion(["bigset", "bigset"], withscores=True)
+    assert len(union) == 5000 and {s for _, s in union} == {2.0}
