@@ -130,7 +130,7 @@ void WriteClients(InfoWriter& w, CommandContext& c, const std::vector<ShardRepor
   w.Field("maxclients", c.server().config.maxclients.load());
   w.Field("client_recent_max_input_buffer", 0);
   w.Field("client_recent_max_output_buffer", 0);
-  w.Field("blocked_clients", 0);
+  w.Field("blocked_clients", server::ServerState::Get().blocked_clients.load());
   w.Field("tracking_clients", 0);
   w.Field("clients_in_timeout_table", 0);
 }

@@ -19,6 +19,9 @@ using KeyCounter = int64_t (*)(storage::Db& db, std::string_view key, int64_t no
 int64_t DeleteKey(storage::Db& db, std::string_view key, int64_t now) {
   return db.Erase(key, now) ? 1 : 0;
 }
+int64_t UnlinkKey(storage::Db& db, std::string_view key, int64_t now) {
+  return db.EraseLazily(key, now) ? 1 : 0;
+}
 int64_t KeyExists(storage::Db& db, std::string_view key, int64_t now) {
   return db.Find(key, now, kReadNoTouch) != nullptr ? 1 : 0;
 }
@@ -109,7 +112,7 @@ void RegisterKeyCommands(server::CommandTable& table) {
   table.Add({.name = "del", .arity = -2, .flags = kWrite, .first_key = 1, .last_key = -1,
              .key_step = 1, .handler = CountKeys<DeleteKey>, .split = SplitMerge::kSumIntegers});
   table.Add({.name = "unlink", .arity = -2, .flags = kWrite | kFast, .first_key = 1,
-             .last_key = -1, .key_step = 1, .handler = CountKeys<DeleteKey>, .split = SplitMerge::kSumIntegers});
+             .last_key = -1, .key_step = 1, .handler = CountKeys<UnlinkKey>, .split = SplitMerge::kSumIntegers});
   table.Add({.name = "exists", .arity = -2, .flags = kReadOnly | kFast, .first_key = 1,
              .last_key = -1, .key_step = 1, .handler = CountKeys<KeyExists>, .split = SplitMerge::kSumIntegers});
   table.Add({.name = "touch", .arity = -2, .flags = kReadOnly | kFast, .first_key = 1,

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "server/blocking.h"
 #include "server/dispatcher.h"
 #include "server/server_state.h"
 #include "server/thread_state.h"
@@ -57,8 +58,15 @@ void Connection::OnEvents(uint32_t events) {
       Close();
       return;
     }
-    // Commands that arrived before the peer closed its side still run and get replies.
-    if (r == ReadResult::kEof) peer_closed_ = true;
+    // Commands that arrived before the peer closed its side still run and get replies, except
+    // that a blocked client that hangs up is gone (as in Redis): nothing would end its wait.
+    if (r == ReadResult::kEof) {
+      peer_closed_ = true;
+      if (blocked != nullptr) {
+        Close();
+        return;
+      }
+    }
     ProcessInput();
   }
   if (!closed_) WriteReplies();
@@ -181,6 +189,10 @@ void Connection::UpdateInterest() {
 }
 
 void Connection::Kill() {
+  if (blocked != nullptr) {
+    Close();  // Its wait would hold the connection open indefinitely.
+    return;
+  }
   close_after_reply = true;
   if (!waiting_) WriteReplies();
 }
@@ -188,6 +200,7 @@ void Connection::Kill() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  server::CancelBlock(*this);
   home().loop().Remove(fd);
   ::close(fd);
   fd = -1;

@@ -18,6 +18,7 @@ class Shard;
 namespace shoal::server {
 
 struct PipelineRun;
+class BlockedWait;
 
 class Client {
  public:
@@ -43,6 +44,8 @@ class Client {
   bool authenticated = true;          // False until AUTH when requirepass is set.
   // Hops and fan-outs in flight for this client; the connection may not be freed before 0.
   int in_flight = 0;
+  // Set while a blocking command (BLPOP...) waits; see blocking.h.
+  std::shared_ptr<BlockedWait> blocked;
 
   // Replies appended here are sent in order.
   std::string& out() { return out_; }

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "server/blocking.h"
 #include "server/client.h"
 #include "server/server_state.h"
 
@@ -50,7 +51,10 @@ void CommandContext::FanOut(const std::vector<shard::ShardId>& shards, ShardFn f
     }
   }
   if (remote.empty()) {
-    if (local) fn(*home);
+    if (local) {
+      fn(*home);
+      ThisShardBlocking().ServeReady(*home);
+    }
     then(*this);
     return;
   }
@@ -61,13 +65,17 @@ void CommandContext::FanOut(const std::vector<shard::ShardId>& shards, ShardFn f
   for (shard::Shard* target : remote) {
     target->Post([shared_fn, target, home, pending] {
       (*shared_fn)(*target);
+      ThisShardBlocking().ServeReady(*target);
       home->Post([pending] {
         if (--pending->remaining == 0) FinishFanOut(pending);
       });
     });
   }
   // The local part runs after the posts so it overlaps with the remote ones.
-  if (local) (*shared_fn)(*home);
+  if (local) {
+    (*shared_fn)(*home);
+    ThisShardBlocking().ServeReady(*home);
+  }
 }
 
 void CommandContext::FanOutAll(ShardFn fn, Continuation then) {

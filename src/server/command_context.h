@@ -68,6 +68,9 @@ class CommandContext {
   void FanOut(const std::vector<shard::ShardId>& shards, ShardFn fn, Continuation then);
   // FanOut to every shard.
   void FanOutAll(ShardFn fn, Continuation then);
+  // Connection thread: the command's reply will come later, from whoever takes over (blocking
+  // commands: see blocking.h). The connection reads no further commands until then.
+  void Suspend() { async_ = true; }
   // True once the command went asynchronous: its reply comes later.
   bool async() const { return async_; }
 

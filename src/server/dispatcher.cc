@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "protocol/errors.h"
+#include "server/blocking.h"
 #include "server/command_context.h"
 #include "server/server_state.h"
 #include "server/thread_state.h"
@@ -152,12 +153,17 @@ RemoteBatch* BatchFor(PipelineRun& run, Client& client, shard::ShardId target, u
 
 void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinator,
                     bool record_stats) {
-  if (!record_stats) return (coordinator ? spec.coordinator : spec.handler)(ctx);
+  if (!record_stats) {
+    (coordinator ? spec.coordinator : spec.handler)(ctx);
+    ThisShardBlocking().ServeReady(ctx.shard());  // Clients blocked on keys it filled.
+    return;
+  }
   ThreadState& ts = ThreadState::Get();
   std::string* out = ctx.reply().buffer();
   size_t before = out->size();
   int64_t start = MonotonicUs();
   (coordinator ? spec.coordinator : spec.handler)(ctx);
+  ThisShardBlocking().ServeReady(ctx.shard());  // Clients blocked on keys it filled.
   CommandStat& stat = ts.command_stats[&spec];
   stat.calls++;
   stat.usec += MonotonicUs() - start;

@@ -22,6 +22,7 @@ struct ServerState {
   std::atomic<uint64_t> next_client_id{1};
   std::atomic<int64_t> lastsave_unix{0};
   std::atomic<int64_t> connected_clients{0};
+  std::atomic<int64_t> blocked_clients{0};  // Parked by a blocking command (blocking.h).
   // Set by main: asks the process to shut down (SHUTDOWN). Thread-safe.
   std::function<void()> request_shutdown;
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/clock.h"
@@ -46,8 +47,24 @@ void EventLoop::AddTimer(int64_t interval_ms, std::function<void()> fn) {
   timers_.push_back(Timer{interval_ms, NowMs() + interval_ms, std::move(fn)});
 }
 
+uint64_t EventLoop::RunOnceAfter(int64_t delay_ms, std::function<void()> fn) {
+  uint64_t id = next_once_id_++;
+  int64_t due = NowMs() + std::max<int64_t>(0, delay_ms);
+  once_.emplace(std::make_pair(due, id), std::move(fn));
+  once_due_[id] = due;
+  return id;
+}
+
+void EventLoop::CancelOnce(uint64_t id) {
+  auto it = once_due_.find(id);
+  if (it == once_due_.end()) return;
+  once_.erase(std::make_pair(it->second, id));
+  once_due_.erase(it);
+}
+
 int64_t EventLoop::MsUntilNextTimer(int64_t now_ms) const {
   int64_t best = -1;
+  if (!once_.empty()) best = std::max<int64_t>(0, once_.begin()->first.first - now_ms);
   for (const Timer& t : timers_) {
     int64_t wait = std::max<int64_t>(0, t.next_due_ms - now_ms);
     if (best < 0 || wait < best) best = wait;
@@ -56,6 +73,13 @@ int64_t EventLoop::MsUntilNextTimer(int64_t now_ms) const {
 }
 
 void EventLoop::RunDueTimers(int64_t now_ms) {
+  while (!once_.empty() && once_.begin()->first.first <= now_ms) {
+    auto it = once_.begin();
+    std::function<void()> fn = std::move(it->second);
+    once_due_.erase(it->first.second);
+    once_.erase(it);
+    fn();  // May add or cancel one-shots.
+  }
   for (Timer& t : timers_) {
     if (t.next_due_ms <= now_ms) {
       t.next_due_ms = now_ms + t.interval_ms;
@@ -78,7 +102,7 @@ int EventLoop::RunOnce(int max_wait_ms) {
   for (int i = 0; i < n; ++i) {
     static_cast<Watcher*>(events[i].data.ptr)->OnEvents(events[i].events);
   }
-  if (!timers_.empty()) RunDueTimers(NowMs());
+  if (!timers_.empty() || !once_.empty()) RunDueTimers(NowMs());
   return n;
 }
 

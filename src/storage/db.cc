@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "storage/access_stats.h"
+#include "storage/lazy_free.h"
 
 namespace shoal::storage {
 
@@ -38,7 +39,14 @@ Entry* Db::Insert(std::string_view key, Value value) {
   e->value = std::move(value);
   e->value.set_has_expire(false);
   keys_.Insert(e);
+  NoteIfBlockable(e);
   return e;
+}
+
+void Db::NoteIfBlockable(const Entry* e) {
+  if (ready_hook_ == nullptr) return;
+  ValueType t = e->value.type();
+  if (t == ValueType::kList || t == ValueType::kZSet) ready_hook_(ready_hook_arg_, e->key_view());
 }
 
 void Db::Replace(Entry* e, Value value, bool keep_ttl) {
@@ -50,6 +58,7 @@ void Db::Replace(Entry* e, Value value, bool keep_ttl) {
     had_expire = false;
   }
   e->value.set_has_expire(had_expire);
+  NoteIfBlockable(e);
 }
 
 Entry* Db::Upsert(std::string_view key, Value value, int64_t now_ms, bool keep_ttl) {
@@ -65,6 +74,17 @@ bool Db::Erase(std::string_view key, int64_t now_ms) {
   bool live = !IsExpired(e, now_ms);
   if (!live) ++stats_.expired_keys;
   Erase(e);
+  return live;
+}
+
+bool Db::EraseLazily(std::string_view key, int64_t now_ms) {
+  Entry* e = keys_.Find(key);
+  if (e == nullptr) return false;
+  bool live = !IsExpired(e, now_ms);
+  if (!live) ++stats_.expired_keys;
+  int64_t unused;
+  Value v = Take(e, &unused);
+  if (WorthFreeingLazily(v)) FreeLazily(std::move(v));
   return live;
 }
 

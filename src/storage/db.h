@@ -93,6 +93,8 @@ class Db {
 
   // Removes the key if present (expired or not). Returns true if it was present and live.
   bool Erase(std::string_view key, int64_t now_ms);
+  // Erase, but a big collection's memory is freed on a background thread (UNLINK).
+  bool EraseLazily(std::string_view key, int64_t now_ms);
   void Erase(Entry* e);
   // Removes the key and hands back its value and deadline (-1 for none): RENAME, MOVE.
   Value Take(Entry* e, int64_t* when_ms);
@@ -125,13 +127,26 @@ class Db {
   void Clear(bool lazy = false);
   DbStats& stats() { return stats_; }
 
+  // Blocked clients (BLPOP, BZPOPMIN...) wait for a list or sorted set to appear under a key.
+  // While some wait on this Db, `hook(arg, key)` is called whenever a key is given a list or
+  // zset value (Insert, Replace). It only takes note: clients are served after the command.
+  using ReadyHook = void (*)(void* arg, std::string_view key);
+  void set_ready_hook(ReadyHook hook, void* arg) {
+    ready_hook_ = hook;
+    ready_hook_arg_ = arg;
+  }
+
  private:
+  void NoteIfBlockable(const Entry* e);
+
   bool IsExpired(Entry* e, int64_t now_ms);
 
   Dict<Entry, std::string_view, EntryTraits> keys_;
   Dict<ExpireNode, const Entry*, ExpireTraits> expires_;
   DbStats stats_;
   std::mt19937_64 rng_{0x5eed};
+  ReadyHook ready_hook_ = nullptr;
+  void* ready_hook_arg_ = nullptr;
 };
 
 }  // namespace shoal::storage

@@ -24,7 +24,8 @@ import random
 import pytest
 
 from resp import RespConnection, encode_command
-from test_random_differential import _line, _quote  # noqa: F401  (the same script quoting)
+from random_support import Mismatch, open_conn, settings
+from random_support import line as _line
 
 DEFAULT_SEED = 1
 DEFAULT_OPS = 15000
@@ -32,6 +33,13 @@ BATCH = 64
 HISTORY = 12
 FILLS = [b"1", b"2", b"3", b"4", b"7", b"-1", b"-2", b"0"]
 
+
+def _settings():
+    return settings(DEFAULT_SEED, DEFAULT_OPS)
+
+
+def _open(port: int, protocol: int, fill: bytes) -> RespConnection:
+    return open_conn(port, protocol, (b"list-max-listpack-size", fill))
 
 class Stream:
     """Generates list commands (lists of bytes) from one random.Random; never sees a reply."""
@@ -185,24 +193,6 @@ class Stream:
 
 
 # --- running it ---------------------------------------------------------------------------------
-
-def _open(port: int, protocol: int, fill: bytes) -> RespConnection:
-    conn = RespConnection(port)
-    if protocol == 3:
-        conn.call(b"HELLO", b"3")
-    assert conn.call(b"FLUSHALL") == b"+OK\r\n"
-    assert conn.call(b"CONFIG", b"SET", b"list-max-listpack-size", fill) == b"+OK\r\n"
-    return conn
-
-
-def _settings():
-    seed = os.environ.get("SHOAL_RANDOM_SEED", str(DEFAULT_SEED))
-    seed = random.SystemRandom().randrange(1 << 32) if seed == "random" else int(seed)
-    return seed, int(os.environ.get("SHOAL_RANDOM_OPS", DEFAULT_OPS))
-
-
-class Mismatch(Exception):
-    pass
 
 
 def _report(seed, n_ops, protocol, index, args, ref, got, history):
