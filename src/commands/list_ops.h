@@ -3,8 +3,8 @@
 // a Db, not a CommandContext, so that a coordinator's FanOut lambda or a woken blocked client can
 // call them on the owner shard's thread.
 //
-// Every list a command creates goes through PushElements, and every element removed from an end
-// through PopElements: the places to hook "a list key became ready" for blocked clients.
+// Every list a command creates goes through PushElements, whose Db::Insert tells the waiting
+// blocked clients (Db's ready hook).
 #pragma once
 
 #include <cstddef>
