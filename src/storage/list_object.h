@@ -18,7 +18,7 @@
 // Index lookups walk from the nearer end, skipping whole nodes by their counts.
 // list-compress-depth is accepted as a setting but nodes are never LZF-compressed.
 //
-// Measured (INFO used_memory, 2 shards, against redis-server 7.0.15, default list-max-listpack-size):
+// Measured (INFO used_memory, 2 shards, vs redis-server 7.0.15, list-max-listpack-size -2):
 //   1M lists of 5 short elements ("v1".."v5"):  120 bytes per list (Redis: 200), that is the
 //     48-byte key entry, this 32-byte header and a 32-byte listpack, plus the bucket slot;
 //   one list of 1M "element:N" strings:       15.95 MB (Redis: 16.02 MB);
