@@ -118,7 +118,8 @@ std::string BitOp(BitOpKind op, const std::vector<std::string_view>& sources) {
     for (size_t i = 0; i < maxlen; ++i) r[i] = static_cast<uint8_t>(~s[i]);
     return out;
   }
-  memcpy(r, sources[0].data(), sources[0].size());  // Zero-padded by construction.
+  // Zero-padded by construction. (An empty source may have a null data(): memcpy must not see it.)
+  if (!sources[0].empty()) memcpy(r, sources[0].data(), sources[0].size());
   for (size_t k = 1; k < sources.size(); ++k) {
     const auto* s = reinterpret_cast<const uint8_t*>(sources[k].data());
     size_t len = sources[k].size();

@@ -128,7 +128,7 @@ TEST(ListpackTest, RandomEditsMatchModel) {
   auto random_value = [&]() -> std::string {
     switch (rng() % 5) {
       case 0: return std::to_string(static_cast<int64_t>(rng()) - (1LL << 31));
-      case 1: return std::to_string(static_cast<int64_t>(rng()) * 4000000007LL);
+      case 1: return std::to_string(static_cast<int64_t>(uint64_t{rng()} << 32 | rng()));
       case 2: return std::string(rng() % 70, 'q');
       case 3: return std::string(rng() % 300 == 0 ? 20000 : rng() % 5000, 'r');
       default: return "0" + std::to_string(rng() % 100);

@@ -18,6 +18,8 @@ def test_unlink_big_set_frees_in_background(shoal):
     assert r.unlink("bigset", "nosuchkey") == 1
     assert r.exists("bigset") == 0
     assert r.ping()
+    if before == 0:
+        return  # Sanitizer builds run without jemalloc: no used_memory figure to watch.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if r.info("memory")["used_memory"] < before - 10_000_000:
