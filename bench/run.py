@@ -30,8 +30,9 @@ REPO_DIR = BENCH_DIR.parent
 # Defaults sized for the 2-core reference machine: each full cell runs a few seconds
 # (Redis does ~65k req/s at -P 1 and ~650k at -P 16 there; MSET -P 16 takes longest, ~12 s).
 # Default -n: (at -P 1, at any deeper pipeline); heavy collection tests divide it (datatypes.py).
-FULL = {"reps": 5, "requests": (150_000, 1_500_000), "memory_keys": 1_000_000}
-QUICK = {"reps": 1, "requests": (10_000, 100_000), "memory_keys": 100_000}
+FULL = {"reps": 5, "requests": (150_000, 1_500_000), "memory_keys": 1_000_000,
+        "memory_settle": 12.0}
+QUICK = {"reps": 1, "requests": (10_000, 100_000), "memory_keys": 100_000, "memory_settle": 1.0}
 
 TEST_GROUPS = {"strings": list(workload.STRING_TESTS),
                "collections": list(workload.COLLECTION_TESTS),
@@ -67,6 +68,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    f"keys of a `small` one; 0 skips memory (default {FULL['memory_keys']:,})")
     p.add_argument("--memory-suite", default="all",
                    help=f"memory rows: all, none, or of {','.join(MEMORY_SUITES)}")
+    p.add_argument("--memory-settle", type=float,
+                   help="seconds between loading collections and the final readings, for "
+                   "freed pages to leave VmRSS (default %.0f)" % FULL["memory_settle"])
     p.add_argument("--memory-shapes", default="big,small",
                    help="collection memory shapes: big (one key of N elements), small (N keys "
                    f"of {memory.SMALL_SIZE})")
@@ -195,26 +199,23 @@ def run_collection_memory(args, specs, log_dir, notes) -> list:
     rows, failed = [], set()
     for family in [f for f in memory.FAMILIES if f in args.memory_suite]:
         for shape in args.memory_shapes:
-            for spec in specs:
-                if (spec.name, family) in failed:
-                    continue
-                what = (f"1 key of {args.memory_keys:,} elements" if shape == "big" else
-                        f"{args.memory_keys:,} keys of {memory.SMALL_SIZE}")
-                log(f"memory: {spec.name}: {family}, {what}")
-                try:
-                    row = memory.measure_collection(spec, log_dir, family, shape,
-                                                    args.memory_keys)
-                except (RuntimeError, OSError, resp.RespError, resp.ProtocolError) as err:
-                    failed.add((spec.name, family))  # The other shape would fail alike.
-                    notes.append(f"{spec.name}: no {family} memory rows, loading failed: "
-                                 f"{str(err)[:200]}")
-                    log(f"warning: {notes[-1]}")
-                    continue
-                log(f"memory: {spec.name}: {family} {shape}: used_memory "
+            what = (f"1 key of {args.memory_keys:,} elements" if shape == "big" else
+                    f"{args.memory_keys:,} keys of {memory.SMALL_SIZE}")
+            group = [s for s in specs if (s.name, family) not in failed]
+            log(f"memory: {family}, {what}: {', '.join(s.name for s in group)} "
+                f"(+{args.memory_settle:.0f} s settling)")
+            got, errors = memory.measure_collections(group, log_dir, family, shape,
+                                                     args.memory_keys, args.memory_settle)
+            for name, err in errors.items():
+                failed.add((name, family))  # The other shape would fail alike.
+                notes.append(f"{name}: no {family} memory rows, loading failed: {err[:300]}")
+                log(f"warning: {notes[-1]}")
+            for row in got:
+                log(f"memory: {row['server']}: {family} {shape}: used_memory "
                     f"{report.fmt(row['used_bytes_per_element'], '.1f')} B/element, VmRSS "
                     f"{row['rss_bytes_per_element']:.1f} B/element ({row['encoding']}), "
-                    f"{row['load_s']:.1f} s")
-                rows.append(row)
+                    f"loaded in {row['load_s']:.1f} s")
+            rows += got
     return rows
 
 
@@ -327,7 +328,8 @@ def main() -> int:
             "collection_keys": args.collection_keys,
             "collection_prefill": args.collection_prefill,
             "memory_keys": args.memory_keys, "memory_suite": args.memory_suite,
-            "memory_shapes": args.memory_shapes, "client_cpus": args.client_cpus,
+            "memory_shapes": args.memory_shapes, "memory_settle": args.memory_settle,
+            "client_cpus": args.client_cpus,
             "freeze_idle": not args.no_freeze,
         },
         "servers": [{"name": s.name, "kind": s.kind, "threads": s.threads, "cpus": s.cpus,

@@ -211,7 +211,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn("**element-count check failed**: shoal-t1 rep 1: 3 elements", text)
         self.assertIn("| set, 1 key × 1,000 | 64.0 | 32.0 | 0.50× | 80.0 | 1.25× | 100.0 | 80.0 |",
                       text)
-        self.assertIn("| redis | set small | 1,000 | hashtable | 450.0 | 500.0 |", text)
+        self.assertIn("| redis | set small | 1,000 | hashtable | 450.0 | 500.0 | 110.0 |", text)
         misses = report.target_misses(results)
         self.assertEqual([(m[0], m[1]) for m in misses],
                          [("shoal-t1", "LPOP, -P 1 µs/req"),
@@ -224,6 +224,7 @@ def _memory_row(server, shape, used, rss, encoding="hashtable"):
     keys, elements = (1, 1000) if shape == "big" else (1000, 5000)
     return {"server": server, "family": "set", "shape": shape, "keys": keys, "elements": elements,
             "dbsize": keys, "encoding": encoding, "rss_after": 2**20, "load_s": 0.5,
+            "rss_loaded_bytes_per_element": rss + 10,
             "used_bytes_per_element": used, "rss_bytes_per_element": rss,
             "used_bytes_per_key": used * elements / keys, "rss_bytes_per_key": rss * elements / keys}
 
@@ -242,6 +243,7 @@ def _results_with_collections():
                      "requests": [10], "clients": 50, "keyspace": 100, "value_size": 32,
                      "collection_keys": 1000, "collection_prefill": 600, "memory_keys": 1000,
                      "memory_suite": ["set"], "memory_shapes": ["big", "small"],
+                     "memory_settle": 12.0,
                      "client_cpus": "1", "freeze_idle": True},
         "servers": [{"name": n, "kind": k, "threads": 1, "cpus": "0", "affinity": [0]}
                     for n, k in (("redis", "redis"), ("shoal-t1", "shoal"), ("shoal-t2", "shoal"))],

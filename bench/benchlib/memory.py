@@ -190,21 +190,60 @@ def measure(spec: servers.ServerSpec, log_dir, count: int, value_size: int) -> d
     return row
 
 
-def measure_collection(spec: servers.ServerSpec, log_dir, family: str, shape: str,
-                       count: int) -> dict:
-    """One collection row: `count` elements in one key (big) or `count` keys of SMALL_SIZE."""
-    commands = collection_commands(family, shape, count)
-    row = _measure(spec, log_dir, lambda client: load_commands(client, commands),
-                   b"big" if shape == "big" else key(0))
+def measure_collections(specs: list, log_dir, family: str, shape: str, count: int,
+                        settle: float) -> tuple:
+    """One collection row per server: `count` elements in one key (big) or `count` keys of
+    SMALL_SIZE (small). Returns (rows, {server name: error}).
+
+    The servers run side by side so that they share one `settle` wait between loading and the
+    final readings: jemalloc returns freed pages (an outgrown hash table, say) to the kernel
+    only after a decay time (10 s by default), so VmRSS read right after a load still counts
+    memory the process no longer uses. The figure read right after the load is kept too.
+    """
     keys, elements = (1, count) if shape == "big" else (count, count * SMALL_SIZE)
-    row.update({
-        "family": family,
-        "shape": shape,
-        "keys": keys,
-        "elements": elements,
-        "used_bytes_per_element": _per(row, "used_memory_before", "used_memory_after", elements),
-        "rss_bytes_per_element": _per(row, "rss_before", "rss_after", elements),
-        "used_bytes_per_key": _per(row, "used_memory_before", "used_memory_after", keys),
-        "rss_bytes_per_key": _per(row, "rss_before", "rss_after", keys),
-    })
-    return row
+    probe = b"big" if shape == "big" else key(0)
+    running, rows, errors = [], [], {}
+    try:
+        for spec in specs:
+            try:
+                server = servers.Server(spec, log_dir).start()
+            except servers.ServerStartError as err:
+                errors[spec.name] = str(err)
+                continue
+            running.append(server)
+            with server.client() as client:
+                try:
+                    client.call("FLUSHALL")
+                except resp.RespError:
+                    pass  # A fresh server is empty anyway.
+                time.sleep(0.2)
+                row = {"server": spec.name, "family": family, "shape": shape, "keys": keys,
+                       "elements": elements, "used_memory_before": _used_memory(client),
+                       "rss_before": server.rss_bytes()}
+                start = time.monotonic()
+                try:
+                    load_commands(client, collection_commands(family, shape, count))
+                except (RuntimeError, OSError, resp.RespError, resp.ProtocolError) as err:
+                    errors[spec.name] = str(err)
+                    continue
+                row["load_s"] = time.monotonic() - start
+                time.sleep(0.5)
+                row["rss_loaded"] = server.rss_bytes()
+                rows.append((server, row))
+        if rows:
+            time.sleep(settle)
+        for server, row in rows:
+            with server.client() as client:
+                row.update({"used_memory_after": _used_memory(client),
+                            "rss_after": server.rss_bytes(), "dbsize": _dbsize(client),
+                            "encoding": _encoding(client, probe), "settle_s": settle})
+            for what, count_ in (("element", elements), ("key", keys)):
+                row[f"used_bytes_per_{what}"] = _per(row, "used_memory_before",
+                                                     "used_memory_after", count_)
+                row[f"rss_bytes_per_{what}"] = _per(row, "rss_before", "rss_after", count_)
+            row["rss_loaded_bytes_per_element"] = _per(row, "rss_before", "rss_loaded",
+                                                       elements)
+    finally:
+        for server in running:
+            server.stop()
+    return [row for _, row in rows], errors

@@ -268,14 +268,16 @@ def collection_memory_table(results: dict) -> str:
                 if n != "redis":
                     row.append(_ratio(r[field], b.get(field)) if r else "—")
         lines.append("| " + " | ".join(row) + " |")
-    detail = ["| server | collection | DBSIZE | encoding | used B/key | RSS B/key | VmRSS after "
-              "| load s |", "|---|---|---|---|---|---|---|---|"]
+    detail = ["| server | collection | DBSIZE | encoding | used B/key | RSS B/key "
+              "| RSS B/elem right after load | VmRSS after | load s |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         small = r["shape"] == "small"  # Per key means nothing for one big key.
         detail.append(f"| {r['server']} | {r['family']} {r['shape']} | {fmt(r['dbsize'], ',')} "
                       f"| {r['encoding'] or 'n/a'} "
                       f"| {fmt(r['used_bytes_per_key'], '.1f') if small else '—'} "
                       f"| {fmt(r['rss_bytes_per_key'], '.1f') if small else '—'} "
+                      f"| {fmt(r.get('rss_loaded_bytes_per_element'), '.1f')} "
                       f"| {r['rss_after'] / 2**20:.1f} MiB | {r['load_s']:.1f} |")
     return "\n".join(lines) + "\n\nPer key, encodings and load times:\n\n" + "\n".join(detail)
 
@@ -431,9 +433,12 @@ Fresh server per row. `big`: one key `big` with {memory_n:,} elements; `small`: 
 keys `key:%012d` with {_small_size()} elements each (the same elements in every key). Elements
 `i`: list `v:<i>`, hash field `f:<i>` value `v:<i>`, set `m:<i>`, zset score `i` member `m:<i>`,
 loaded by pipelined RPUSH/HSET/SADD/ZADD (1000 elements per command for `big`), every reply
-checked. Bytes per element = (after − before) / elements, from `used_memory` and VmRSS; per
-key in the second table. Each server keeps its default encoding limits (shown in the second
-table; Redis 7.0 has no listpack sets, so small sets are hash tables there).
+checked. The servers of a row run side by side and are read {st.get('memory_settle', 0):.0f} s
+after loading, so that pages jemalloc has freed (an outgrown hash table, say) have had their
+decay time to leave VmRSS; the VmRSS read 0.5 s after loading is in the second table. Bytes per
+element = (after − before) / elements, from `used_memory` and VmRSS; per key in the second
+table. Each server keeps its default encoding limits (shown in the second table; Redis 7.0 has
+no listpack sets, so small sets are hash tables there).
 
 {collection_memory_table(results)}
 
