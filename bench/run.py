@@ -244,7 +244,7 @@ def run_throughput(args, specs, log_dir, results) -> None:
     done = 0
     for rep in range(1, args.reps + 1):
         for cell in results["cells"]:
-            for server in running:
+            for server in list(running):
                 done += 1
                 test, pipeline = cell["test"], cell["pipeline"]
                 if test in results["skipped"].get(server.spec.name, {}):
@@ -255,6 +255,14 @@ def run_throughput(args, specs, log_dir, results) -> None:
                 try:
                     sample = workload.measure_cell(server, idle, test, pipeline,
                                                    cell["requests"], wl)
+                except (workload.BenchmarkError, RuntimeError, OSError, resp.RespError,
+                        resp.ProtocolError) as err:
+                    # One failing cell (an error reply that stops redis-benchmark, a wrong
+                    # prefill reply) must not cost the rest of a long run.
+                    _cell_failed(results, server, f"{test} -P {pipeline} rep {rep}", test, err)
+                    if not server.alive():
+                        running.remove(server)
+                    continue
                 finally:
                     if not args.no_freeze and server.alive():
                         server.freeze()
@@ -267,6 +275,22 @@ def run_throughput(args, specs, log_dir, results) -> None:
                     + (f"\n  CHECK FAILED: {sample['check']}" if sample.get("check") else ""))
     for server in running:
         server.stop()
+
+
+def _cell_failed(results, server, where: str, test: str, err: Exception) -> None:
+    """Skips `test` on `server` from now on, or every test if the server died."""
+    name = server.spec.name
+    skipped = results["skipped"].setdefault(name, {})
+    if server.alive():
+        skipped[test] = f"failed at {where}: {str(err)[:300]}"
+        results["notes"].append(f"{name}: {skipped[test]}")
+    else:
+        why = f"server died during {where}"
+        for other in results["settings"]["tests"]:
+            skipped.setdefault(other, why)
+        results["notes"].append(f"{name}: {why}: {str(err)[:300]}\n  {server.log_tail()}")
+        server.stop()
+    log(f"warning: {results['notes'][-1]}")
 
 
 def add_sample_notes(results) -> None:

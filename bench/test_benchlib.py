@@ -112,6 +112,38 @@ class ArgsTest(unittest.TestCase):
             run.parse_args(["--requests", "1,2,3"])
 
 
+class _FakeServer:
+    def __init__(self, alive):
+        self.spec = servers.ServerSpec("shoal-t1", "shoal", "/x", 1, "0")
+        self._alive, self.stopped = alive, False
+
+    def alive(self):
+        return self._alive
+
+    def log_tail(self):
+        return "Last lines: boom"
+
+    def stop(self):
+        self.stopped = True
+
+
+class CellFailureTest(unittest.TestCase):
+    def test_a_failed_cell_skips_that_test_only(self):
+        results = {"skipped": {}, "notes": [], "settings": {"tests": ["lpop", "spop"]}}
+        run._cell_failed(results, _FakeServer(True), "lpop -P 1 rep 2", "lpop",
+                         RuntimeError("bad reply"))
+        self.assertEqual(results["skipped"], {"shoal-t1": {"lpop": "failed at lpop -P 1 rep 2: "
+                                                                    "bad reply"}})
+
+    def test_a_dead_server_skips_everything(self):
+        results = {"skipped": {}, "notes": [], "settings": {"tests": ["lpop", "spop"]}}
+        server = _FakeServer(False)
+        run._cell_failed(results, server, "lpop -P 1 rep 2", "lpop", RuntimeError("EOF"))
+        self.assertEqual(set(results["skipped"]["shoal-t1"]), {"lpop", "spop"})
+        self.assertTrue(server.stopped)
+        self.assertIn("boom", results["notes"][0])
+
+
 class DatatypesTest(unittest.TestCase):
     def test_command_and_label(self):
         self.assertEqual(datatypes.command("hset", 3),
