@@ -112,17 +112,6 @@ void ReplyDistinct(CommandContext& ctx, Hash& h, uint64_t n, bool withvalues) {
   }
 }
 
-// Redis 7.0's parseScanCursorOrReply: strtoul over the argument up to its first NUL, no leading
-// space; "-1" wraps to the largest cursor as there.
-std::optional<uint64_t> ParseCursor(std::string_view s) {
-  std::string copy(s);
-  if (!copy.empty() && isspace(static_cast<unsigned char>(copy[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  uint64_t v = strtoul(copy.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return v;
-}
 
 }  // namespace
 
@@ -177,7 +166,7 @@ void HRandField(CommandContext& ctx) {
 }
 
 void HScan(CommandContext& ctx) {
-  std::optional<uint64_t> cursor = ParseCursor(ctx.arg(2));
+  std::optional<uint64_t> cursor = ParseScanCursor(ctx.arg(2));
   if (!cursor) return ctx.ReplyError("ERR invalid cursor");
   Result<Entry*> e = FindTyped(ctx, ctx.arg(1), storage::ValueType::kHash, kRead);
   if (!e.ok()) return ctx.ReplyError(e.status());

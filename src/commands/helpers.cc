@@ -1,5 +1,9 @@
 #include "commands/helpers.h"
 
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+
 namespace shoal::cmd {
 
 ShardGroups GroupByShard(const std::vector<std::string>& keys) {
@@ -22,6 +26,16 @@ std::vector<std::string> CopyArgs(const CommandContext& ctx, size_t from, size_t
   std::vector<std::string> out;
   for (size_t i = from; i < ctx.argc(); i += step) out.emplace_back(ctx.arg(i));
   return out;
+}
+
+std::optional<uint64_t> ParseScanCursor(std::string_view s) {
+  std::string copy(s);
+  if (!copy.empty() && isspace(static_cast<unsigned char>(copy[0]))) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  uint64_t v = strtoul(copy.c_str(), &end, 10);
+  if (*end != '\0' || errno == ERANGE) return std::nullopt;
+  return v;
 }
 
 }  // namespace shoal::cmd

@@ -66,6 +66,11 @@ bool NumkeysKeys(absl::Span<const std::string_view> args, std::vector<int>* keys
   return true;
 }
 
+// A SCAN-family cursor as Redis 7.0's parseScanCursorOrReply reads it: strtoul over the argument
+// up to its first NUL, no leading space; "" is 0 and "-1" wraps to the largest cursor. nullopt:
+// reply "ERR invalid cursor".
+std::optional<uint64_t> ParseScanCursor(std::string_view s);
+
 // Keys grouped by owner shard: for each shard involved, the argument indexes of its keys in
 // their original order.
 struct ShardGroups {

@@ -18,17 +18,6 @@ namespace {
 constexpr int kShardBits = 8;
 constexpr uint64_t kShardMask = (1u << kShardBits) - 1;
 
-// Redis 7.0's parseScanCursorOrReply: strtoul over the whole argument, no leading space. So ""
-// is 0 and "-1" wraps to the largest cursor, exactly as there.
-std::optional<uint64_t> ParseCursor(std::string_view s) {
-  std::string copy(s);
-  if (!copy.empty() && isspace(static_cast<unsigned char>(copy[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  uint64_t v = strtoul(copy.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return v;
-}
 
 struct ScanOptions {
   std::string pattern;
@@ -89,7 +78,7 @@ void ScanShard(CommandContext& ctx, std::shared_ptr<ScanState> st, shard::ShardI
 }
 
 void Scan(CommandContext& ctx) {
-  std::optional<uint64_t> cursor = ParseCursor(ctx.arg(1));
+  std::optional<uint64_t> cursor = ParseScanCursor(ctx.arg(1));
   if (!cursor) return ctx.ReplyError("ERR invalid cursor");
   auto o = std::make_shared<ScanOptions>();
   for (size_t i = 2; i < ctx.argc();) {

@@ -237,20 +237,9 @@ void SPop(CommandContext& ctx) {
 
 // ---- SSCAN ----
 
-// Redis 7.0's parseScanCursorOrReply: strtoul over the whole argument, no leading space (so ""
-// is 0 and "-1" wraps to the largest cursor, as there).
-std::optional<uint64_t> ParseCursor(std::string_view s) {
-  std::string copy(s);
-  if (!copy.empty() && isspace(static_cast<unsigned char>(copy[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  uint64_t v = strtoul(copy.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return v;
-}
 
 void SScan(CommandContext& ctx) {
-  std::optional<uint64_t> cursor = ParseCursor(ctx.arg(2));
+  std::optional<uint64_t> cursor = ParseScanCursor(ctx.arg(2));
   if (!cursor) return ctx.ReplyError("ERR invalid cursor");
   Result<Entry*> e = FindTyped(ctx, ctx.arg(1), ValueType::kSet, kRead);
   if (!e.ok()) return ctx.ReplyError(e.status());

@@ -368,16 +368,6 @@ void ZRandMember(CommandContext& ctx) {
 
 // ---- ZSCAN ----
 
-// Redis's parseScanCursorOrReply: strtoul over the whole argument, no leading space.
-std::optional<uint64_t> ParseScanCursor(std::string_view s) {
-  std::string copy(s);
-  if (!copy.empty() && isspace(static_cast<unsigned char>(copy[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  uint64_t v = strtoul(copy.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return v;
-}
 
 void ZScan(CommandContext& ctx) {
   std::optional<uint64_t> cursor = ParseScanCursor(ctx.arg(2));

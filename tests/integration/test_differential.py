@@ -8,9 +8,8 @@ import harness
 
 # Scripts that exercise capabilities of a later issue. They run, and must fail, until that
 # issue lands (strict xfail): the day they pass, this entry has to go.
-PENDING = {
-    "wrongtype": "lists, hashes, sets and sorted sets arrive with the data types issue (#3)",
-}
+# Scripts for features that have not landed yet: expected to fail until they do (strict).
+PENDING = {}
 
 
 def _params():

@@ -15,18 +15,21 @@ Environment:
 """
 
 import collections
-import os
 import random
 
 import pytest
 
-from resp import RespConnection, encode_command
+from resp import encode_command
+from random_support import line as _line, open_conn as _open, settings
 
 DEFAULT_SEED = 1
 DEFAULT_OPS = 15000
 BATCH = 64
 HISTORY = 10
 
+
+def _settings():
+    return settings(DEFAULT_SEED, DEFAULT_OPS)
 
 class Stream:
     """Generates commands (lists of bytes) from one random.Random; never sees a reply."""
@@ -213,31 +216,6 @@ class Stream:
             [b"BITCOUNT", k, self.r.choice(self.BAD), b"1"],
             [b"BITPOS", k, b"1", self.r.choice(self.BAD)],
         ])
-
-
-def _quote(arg: bytes) -> str:
-    if arg and all(33 <= c < 127 and c not in b"\"'\\" for c in arg):
-        return arg.decode()
-    return '"' + "".join(chr(c) if 32 <= c < 127 and c not in b"\"\\" else "\\x%02x" % c
-                         for c in arg) + '"'
-
-
-def _line(args) -> str:
-    return " ".join(_quote(a) for a in args)
-
-
-def _open(port: int, protocol: int) -> RespConnection:
-    conn = RespConnection(port)
-    if protocol == 3:
-        conn.call(b"HELLO", b"3")
-    assert conn.call(b"FLUSHALL") == b"+OK\r\n"
-    return conn
-
-
-def _settings():
-    seed = os.environ.get("SHOAL_RANDOM_SEED", str(DEFAULT_SEED))
-    seed = random.SystemRandom().randrange(1 << 32) if seed == "random" else int(seed)
-    return seed, int(os.environ.get("SHOAL_RANDOM_OPS", DEFAULT_OPS))
 
 
 def _run(ref, sut, commands, describe):

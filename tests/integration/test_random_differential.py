@@ -31,7 +31,8 @@ import random
 
 import pytest
 
-from resp import RespConnection, encode_command
+from resp import encode_command
+from random_support import Mismatch, line as _line, open_conn as _open, settings
 
 DEFAULT_SEED = 1
 DEFAULT_OPS = 20000
@@ -47,6 +48,9 @@ YEAR_2100 = 4102444800  # Absolute times live here, far from now + any relative 
 
 
 # --- the random stream ------------------------------------------------------------------------
+
+def _settings():
+    return settings(DEFAULT_SEED, DEFAULT_OPS)
 
 class Stream:
     """Generates commands (lists of bytes) from one random.Random; never sees a reply."""
@@ -328,24 +332,6 @@ class Stream:
 
 # --- running it ---------------------------------------------------------------------------------
 
-def _quote(arg: bytes) -> str:
-    """An argument as a scripts/*.txt line spells it (redis-cli quoting)."""
-    if arg and all(33 <= c < 127 and c not in b"\"'\\" for c in arg):
-        return arg.decode()
-    out = []
-    for c in arg:
-        if c == ord('"') or c == ord("\\"):
-            out.append("\\" + chr(c))
-        elif 32 <= c < 127:
-            out.append(chr(c))
-        else:
-            out.append("\\x%02x" % c)
-    return '"' + "".join(out) + '"'
-
-
-def _line(args) -> str:
-    return " ".join(_quote(a) for a in args)
-
 
 def _agrees(args, ref, got) -> bool:
     """Whether two replies (Reply objects) agree, given the command that produced them."""
@@ -360,24 +346,6 @@ def _agrees(args, ref, got) -> bool:
         return False
     a, b = int(ref[1:-2]), int(got[1:-2])
     return a >= 0 and b >= 0 and abs(a - b) <= tol
-
-
-def _open(port: int, protocol: int) -> RespConnection:
-    conn = RespConnection(port)
-    if protocol == 3:
-        conn.call(b"HELLO", b"3")
-    assert conn.call(b"FLUSHALL") == b"+OK\r\n"
-    return conn
-
-
-def _settings():
-    seed = os.environ.get("SHOAL_RANDOM_SEED", str(DEFAULT_SEED))
-    seed = random.SystemRandom().randrange(1 << 32) if seed == "random" else int(seed)
-    return seed, int(os.environ.get("SHOAL_RANDOM_OPS", DEFAULT_OPS))
-
-
-class Mismatch(Exception):
-    pass
 
 
 def _report(seed, n_ops, protocol, index, args, ref, got, history):

@@ -23,12 +23,12 @@ Environment:
 """
 
 import collections
-import os
 import random
 
 import pytest
 
-from resp import RespConnection, encode_command
+from resp import encode_command
+from random_support import Mismatch, line as _line, open_conn as _open, settings
 
 DEFAULT_SEED = 1
 DEFAULT_OPS = 15000
@@ -38,6 +38,9 @@ HISTORY = 12
 HASHTABLE = b"$9\r\nhashtable\r\n"
 ORDERED = {b"HGETALL", b"HKEYS", b"HVALS", b"HSCAN", b"HRANDFIELD"}
 
+
+def _settings():
+    return settings(DEFAULT_SEED, DEFAULT_OPS)
 
 class Stream:
     KEYS = [b"h%d" % i for i in range(8)] + [b"s1", b"s2", b"\x00h", b"{t}h"]
@@ -195,17 +198,6 @@ class Stream:
         ])]
 
 
-def _quote(arg: bytes) -> str:
-    if arg and all(33 <= c < 127 and c not in b"\"'\\" for c in arg):
-        return arg.decode()
-    return '"' + "".join("\\" + chr(c) if c in b'"\\' else chr(c) if 32 <= c < 127
-                         else "\\x%02x" % c for c in arg) + '"'
-
-
-def _line(args) -> str:
-    return " ".join(_quote(a) for a in args)
-
-
 def _sorted_elements(reply):
     if reply.kind == "%":
         return sorted(zip([c.raw for c in reply.children[::2]],
@@ -253,24 +245,6 @@ def _agrees(args, ref, got, hashtable, protocol) -> bool:
     if flat_pairs:
         return _pairs(ref.children) == _pairs(got.children)
     return _sorted_elements(ref) == _sorted_elements(got)
-
-
-def _open(port: int, protocol: int) -> RespConnection:
-    conn = RespConnection(port)
-    if protocol == 3:
-        conn.call(b"HELLO", b"3")
-    assert conn.call(b"FLUSHALL") == b"+OK\r\n"
-    return conn
-
-
-def _settings():
-    seed = os.environ.get("SHOAL_RANDOM_SEED", str(DEFAULT_SEED))
-    seed = random.SystemRandom().randrange(1 << 32) if seed == "random" else int(seed)
-    return seed, int(os.environ.get("SHOAL_RANDOM_OPS", DEFAULT_OPS))
-
-
-class Mismatch(Exception):
-    pass
 
 
 def _restore_limits(conns):

@@ -19,12 +19,12 @@ Environment:
 """
 
 import collections
-import os
 import random
 
 import pytest
 
-from resp import RespConnection, encode_command
+from resp import encode_command
+from random_support import Mismatch, line as _line, open_conn, settings
 
 DEFAULT_SEED = 1
 DEFAULT_OPS = 6000
@@ -51,6 +51,13 @@ def bulk(r) -> bytes:
 
 
 # --- the random stream ------------------------------------------------------------------------
+
+def _settings():
+    return settings(DEFAULT_SEED, DEFAULT_OPS, "SHOAL_SETS_OPS")
+
+
+def _open(port, protocol):
+    return open_conn(port, protocol, (b"set-max-intset-entries", b"512"))
 
 class Stream:
     SETS = [b"s%d" % i for i in range(10)] + [b"", b"key with space"]
@@ -389,13 +396,6 @@ class Model:
 
 # --- running it ---------------------------------------------------------------------------------
 
-class Mismatch(Exception):
-    pass
-
-
-def _line(args) -> str:
-    return " ".join(repr(a)[2:-1] if a else '""' for a in args)
-
 
 def _sorted_children(r):
     return sorted(c.raw for c in r.children)
@@ -420,21 +420,6 @@ def _agrees(model, args, ref, got):
             return None
         return "sorted elements differ"
     return "replies differ"
-
-
-def _open(port, protocol):
-    conn = RespConnection(port)
-    if protocol == 3:
-        conn.call(b"HELLO", b"3")
-    assert conn.call(b"FLUSHALL") == b"+OK\r\n"
-    assert conn.call(b"CONFIG", b"SET", b"set-max-intset-entries", b"512") == b"+OK\r\n"
-    return conn
-
-
-def _settings():
-    seed = os.environ.get("SHOAL_RANDOM_SEED", str(DEFAULT_SEED))
-    seed = random.SystemRandom().randrange(1 << 32) if seed == "random" else int(seed)
-    return seed, int(os.environ.get("SHOAL_SETS_OPS", DEFAULT_OPS))
 
 
 def run_stream(ref_port, shoal_port, protocol, seed, n_ops):

@@ -19,18 +19,21 @@ Environment:
 """
 
 import collections
-import os
 import random
 
 import pytest
 
-from resp import RespConnection, encode_command
+from resp import encode_command
+from random_support import Mismatch, line as _line, open_conn as _open, settings
 
 DEFAULT_SEED = 1
 DEFAULT_OPS = 6000
 BATCH = 64
 HISTORY = 10
 
+
+def _settings():
+    return settings(DEFAULT_SEED, DEFAULT_OPS, "SHOAL_ZSET_OPS")
 
 class Stream:
     """Generates zset commands (lists of bytes) from one random.Random; never sees a reply."""
@@ -305,28 +308,6 @@ def _agrees(args, ref, got) -> bool:
     if name == b"ZSCAN" and ref.kind == got.kind == "*" and len(ref.children) == 2:
         return _scan_pairs(ref) == _scan_pairs(got)
     return ref.raw == got.raw
-
-
-def _line(args) -> str:
-    return " ".join(repr(a)[2:-1] if a else '""' for a in args)
-
-
-def _open(port: int, protocol: int) -> RespConnection:
-    conn = RespConnection(port)
-    if protocol == 3:
-        conn.call(b"HELLO", b"3")
-    assert conn.call(b"FLUSHALL") == b"+OK\r\n"
-    return conn
-
-
-def _settings():
-    seed = os.environ.get("SHOAL_RANDOM_SEED", str(DEFAULT_SEED))
-    seed = random.SystemRandom().randrange(1 << 32) if seed == "random" else int(seed)
-    return seed, int(os.environ.get("SHOAL_ZSET_OPS", DEFAULT_OPS))
-
-
-class Mismatch(Exception):
-    pass
 
 
 def run_stream(ref_port: int, shoal_port: int, protocol: int, seed: int, n_ops: int,
