@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Benchmarks Shoal against Debian's redis-server: server CPU time per request, ops/s, latency
-and memory per key. Writes bench/RESULTS.md and its raw data, bench/RESULTS.json.
+and memory per key and per element. Writes bench/RESULTS.md and its raw data, RESULTS.json.
 
-    bench/run.sh --only redis --quick     # smoke test, under a minute, no Shoal needed
+    bench/run.sh --only redis --quick     # smoke test, a couple of minutes, no Shoal needed
     bench/run.sh                          # full run, redis + shoal --threads 1 and 2
+    bench/run.sh --tests collections --memory-suite none   # only the data-type cells
+    bench/run.sh --tests none                               # only the memory tables
 
 See bench/README.md for what is measured and why. Python 3 standard library only.
 """
@@ -20,16 +22,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import memory, report, resp, servers, workload
+from benchlib import datatypes, memory, report, resp, servers, workload
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 
 # Defaults sized for the 2-core reference machine: each full cell runs a few seconds
 # (Redis does ~65k req/s at -P 1 and ~650k at -P 16 there; MSET -P 16 takes longest, ~12 s).
-# Default -n: (at -P 1, at any deeper pipeline).
-FULL = {"reps": 5, "requests": (150_000, 1_500_000), "memory_keys": 1_000_000}
-QUICK = {"reps": 1, "requests": (10_000, 100_000), "memory_keys": 100_000}
+# Default -n: (at -P 1, at any deeper pipeline); heavy collection tests divide it (datatypes.py).
+FULL = {"reps": 5, "requests": (150_000, 1_500_000), "memory_keys": 1_000_000,
+        "memory_settle": 12.0}
+QUICK = {"reps": 1, "requests": (10_000, 100_000), "memory_keys": 100_000, "memory_settle": 1.0}
+
+TEST_GROUPS = {"strings": list(workload.STRING_TESTS),
+               "collections": list(workload.COLLECTION_TESTS),
+               "all": list(workload.STRING_TESTS) + list(workload.COLLECTION_TESTS), "none": []}
+MEMORY_SUITES = ("strings",) + memory.FAMILIES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -44,13 +52,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--requests", help="redis-benchmark -n, one per --pipelines value or one "
                    "for all (default %d at -P 1, %d deeper)" % FULL["requests"])
     p.add_argument("--pipelines", default="1,16", help="redis-benchmark -P values")
-    p.add_argument("--tests", default="set,get,incr,mset",
-                   help=f"redis-benchmark -t values, of {','.join(workload.TEST_LABELS)}")
+    p.add_argument("--tests", default="all",
+                   help=f"cells' tests, of {','.join(workload.TEST_LABELS)}, or the groups "
+                   f"{', '.join(TEST_GROUPS)} (default all)")
     p.add_argument("--clients", type=int, default=50)
-    p.add_argument("--keyspace", type=int, default=100_000)
+    p.add_argument("--keyspace", type=int, default=100_000, help="-r of the string tests")
     p.add_argument("--value-size", type=int, default=32)
+    p.add_argument("--collection-keys", type=int, default=1000,
+                   help="-r of the collection tests: collections per family (default 1000)")
+    p.add_argument("--collection-prefill", type=int, default=600,
+                   help="elements per collection before a collection test (default 600: past "
+                   "every listpack limit, so hash, set and zset start in their big encodings)")
     p.add_argument("--memory-keys", type=int,
-                   help=f"keys for the memory table, 0 to skip (default {FULL['memory_keys']:,})")
+                   help="keys of the string memory row, elements of a `big` collection row and "
+                   f"keys of a `small` one; 0 skips memory (default {FULL['memory_keys']:,})")
+    p.add_argument("--memory-suite", default="all",
+                   help=f"memory rows: all, none, or of {','.join(MEMORY_SUITES)}")
+    p.add_argument("--memory-settle", type=float,
+                   help="seconds between loading collections and the final readings, for "
+                   "freed pages to leave VmRSS (default %.0f)" % FULL["memory_settle"])
+    p.add_argument("--memory-shapes", default="big,small",
+                   help="collection memory shapes: big (one key of N elements), small (N keys "
+                   f"of {memory.SMALL_SIZE})")
     p.add_argument("--server-cpus", default="0", help="taskset CPU list for a server")
     p.add_argument("--wide-server-cpus", default="0",
                    help="CPU list for a Shoal whose --threads exceeds --server-cpus' count")
@@ -72,7 +95,10 @@ def parse_args(argv=None) -> argparse.Namespace:
             setattr(args, name, value)
     if args.out is None:
         args.out = str(BENCH_DIR / ("out/RESULTS-quick.md" if args.quick else "RESULTS.md"))
-    args.tests = _list(args.tests, str)
+    args.tests = _expand(_list(args.tests, str), TEST_GROUPS)
+    args.memory_suite = _expand(_list(args.memory_suite, str),
+                                {"all": list(MEMORY_SUITES), "none": []})
+    args.memory_shapes = _list(args.memory_shapes, str)
     args.pipelines = _list(args.pipelines, int)
     args.threads = _list(args.threads, int)
     if isinstance(args.requests, tuple):
@@ -85,13 +111,40 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--requests needs one count per --pipelines value, or a single count")
     if unknown := set(args.tests) - set(workload.TEST_LABELS):
         p.error(f"unknown tests: {', '.join(sorted(unknown))}")
+    if unknown := set(args.memory_suite) - set(MEMORY_SUITES):
+        p.error(f"unknown memory suites: {', '.join(sorted(unknown))}")
+    if unknown := set(args.memory_shapes) - set(memory.SHAPES):
+        p.error(f"unknown memory shapes: {', '.join(sorted(unknown))}")
     if args.no_pin:
         args.server_cpus = args.wide_server_cpus = args.client_cpus = ""
     return args
 
 
 def _list(text: str, kind) -> list:
-    return [kind(x) for x in text.split(",") if x.strip()]
+    return [kind(x.strip()) for x in text.split(",") if x.strip()]
+
+
+def _expand(names: list, groups: dict) -> list:
+    """Replaces group names by their members; keeps the first occurrence of each name."""
+    out = []
+    for name in names:
+        for item in groups.get(name, [name]):
+            if item not in out:
+                out.append(item)
+    return out
+
+
+def cells(args) -> list:
+    """The (test, pipeline) cells in run order, with each one's request count."""
+    out = []
+    for pipeline, n in zip(args.pipelines, args.requests):
+        for test in args.tests:
+            if test in datatypes.TESTS:
+                n_test = datatypes.requests(test, n, pipeline)
+            else:
+                n_test = n
+            out.append({"test": test, "pipeline": pipeline, "requests": n_test})
+    return out
 
 
 def server_specs(args) -> list:
@@ -127,7 +180,7 @@ def log(msg: str) -> None:
 
 def run_memory(args, specs, log_dir, notes) -> list:
     rows = []
-    for spec in specs:
+    for spec in specs if "strings" in args.memory_suite else []:
         log(f"memory: {spec.name}: loading {args.memory_keys:,} keys")
         try:
             row = memory.measure(spec, log_dir, args.memory_keys, args.value_size)
@@ -142,9 +195,36 @@ def run_memory(args, specs, log_dir, notes) -> list:
     return rows
 
 
+def run_collection_memory(args, specs, log_dir, notes) -> list:
+    rows, failed = [], set()
+    for family in [f for f in memory.FAMILIES if f in args.memory_suite]:
+        for shape in args.memory_shapes:
+            what = (f"1 key of {args.memory_keys:,} elements" if shape == "big" else
+                    f"{args.memory_keys:,} keys of {memory.SMALL_SIZE}")
+            group = [s for s in specs if (s.name, family) not in failed]
+            log(f"memory: {family}, {what}: {', '.join(s.name for s in group)} "
+                f"(+{args.memory_settle:.0f} s settling)")
+            got, errors = memory.measure_collections(group, log_dir, family, shape,
+                                                     args.memory_keys, args.memory_settle)
+            for name, err in errors.items():
+                failed.add((name, family))  # The other shape would fail alike.
+                notes.append(f"{name}: no {family} memory rows, loading failed: {err[:300]}")
+                log(f"warning: {notes[-1]}")
+            for row in got:
+                log(f"memory: {row['server']}: {family} {shape}: used_memory "
+                    f"{report.fmt(row['used_bytes_per_element'], '.1f')} B/element, VmRSS "
+                    f"{row['rss_bytes_per_element']:.1f} B/element ({row['encoding']}), "
+                    f"loaded in {row['load_s']:.1f} s")
+            rows += got
+    return rows
+
+
 def run_throughput(args, specs, log_dir, results) -> None:
-    wl = workload.Workload(args.clients, args.keyspace, args.value_size, args.client_cpus,
-                           args.benchmark_bin, args.cell_timeout)
+    if not results["cells"]:
+        return
+    wl = workload.Workload(args.clients, args.keyspace, args.value_size, args.collection_keys,
+                           args.collection_prefill, args.client_cpus, args.benchmark_bin,
+                           args.cell_timeout)
     running = []
     for spec in specs:
         server = servers.Server(spec, log_dir).start()
@@ -164,7 +244,7 @@ def run_throughput(args, specs, log_dir, results) -> None:
     done = 0
     for rep in range(1, args.reps + 1):
         for cell in results["cells"]:
-            for server in running:
+            for server in list(running):
                 done += 1
                 test, pipeline = cell["test"], cell["pipeline"]
                 if test in results["skipped"].get(server.spec.name, {}):
@@ -173,7 +253,16 @@ def run_throughput(args, specs, log_dir, results) -> None:
                 if not args.no_freeze:
                     server.thaw()
                 try:
-                    sample = workload.measure(server, idle, test, pipeline, cell["requests"], wl)
+                    sample = workload.measure_cell(server, idle, test, pipeline,
+                                                   cell["requests"], wl)
+                except (workload.BenchmarkError, RuntimeError, OSError, resp.RespError,
+                        resp.ProtocolError) as err:
+                    # One failing cell (an error reply that stops redis-benchmark, a wrong
+                    # prefill reply) must not cost the rest of a long run.
+                    _cell_failed(results, server, f"{test} -P {pipeline} rep {rep}", test, err)
+                    if not server.alive():
+                        running.remove(server)
+                    continue
                 finally:
                     if not args.no_freeze and server.alive():
                         server.freeze()
@@ -181,13 +270,38 @@ def run_throughput(args, specs, log_dir, results) -> None:
                 results["samples"].append(sample)
                 log(f"[{done}/{total}] rep {rep} {test} -P {pipeline} {server.spec.name}: "
                     f"{sample['us_per_req']:.2f} µs/req, {sample['rps']:,.0f} ops/s, "
-                    f"p50 {sample['p50_ms']} ms, p99 {sample['p99_ms']} ms")
+                    f"p50 {sample['p50_ms']} ms, p99 {sample['p99_ms']} ms"
+                    + (f", {sample['encoding']}" if sample.get("encoding") else "")
+                    + (f"\n  CHECK FAILED: {sample['check']}" if sample.get("check") else ""))
     for server in running:
         server.stop()
 
 
+def _cell_failed(results, server, where: str, test: str, err: Exception) -> None:
+    """Skips `test` on `server` from now on, or every test if the server died."""
+    name = server.spec.name
+    skipped = results["skipped"].setdefault(name, {})
+    if server.alive():
+        skipped[test] = f"failed at {where}: {str(err)[:300]}"
+        results["notes"].append(f"{name}: {skipped[test]}")
+    else:
+        why = f"server died during {where}"
+        for other in results["settings"]["tests"]:
+            skipped.setdefault(other, why)
+        results["notes"].append(f"{name}: {why}: {str(err)[:300]}\n  {server.log_tail()}")
+        server.stop()
+    log(f"warning: {results['notes'][-1]}")
+
+
 def add_sample_notes(results) -> None:
     samples = results["samples"]
+    for s in samples:
+        if s.get("check"):
+            results["notes"].append(f"{s['server']} {workload.TEST_LABELS[s['test']]} -P "
+                                    f"{s['pipeline']} rep {s['rep']}: check failed: {s['check']}")
+    if noisy := [s for s in samples if s.get("quiet_before") is False]:
+        results["notes"].append(f"{len(noisy)} samples started before the server was idle "
+                                "(over 3% of a core for 10 s after the prefill)")
     if exited := [s for s in samples if s["threads_exited"]]:
         results["notes"].append(f"{len(exited)} samples lost server threads mid-run (their CPU "
                                 "time is missing from µs/req)")
@@ -235,14 +349,17 @@ def main() -> int:
             "quick": args.quick, "reps": args.reps, "tests": args.tests,
             "pipelines": args.pipelines, "requests": args.requests, "clients": args.clients,
             "keyspace": args.keyspace, "value_size": args.value_size,
-            "memory_keys": args.memory_keys, "client_cpus": args.client_cpus,
+            "collection_keys": args.collection_keys,
+            "collection_prefill": args.collection_prefill,
+            "memory_keys": args.memory_keys, "memory_suite": args.memory_suite,
+            "memory_shapes": args.memory_shapes, "memory_settle": args.memory_settle,
+            "client_cpus": args.client_cpus,
             "freeze_idle": not args.no_freeze,
         },
         "servers": [{"name": s.name, "kind": s.kind, "threads": s.threads, "cpus": s.cpus,
                      "affinity": None} for s in specs],
-        "cells": [{"test": t, "pipeline": p, "requests": n}
-                  for p, n in zip(args.pipelines, args.requests) for t in args.tests],
-        "samples": [], "skipped": {}, "memory": [], "notes": [],
+        "cells": cells(args),
+        "samples": [], "skipped": {}, "memory": [], "memory_collections": [], "notes": [],
     }
     if any(s.kind == "shoal" for s in specs):
         results["versions"]["shoal"] = report.binary_info(args.shoal_bin, REPO_DIR)
@@ -250,6 +367,8 @@ def main() -> int:
     try:
         if args.memory_keys > 0:
             results["memory"] = run_memory(args, specs, log_dir, results["notes"])
+            results["memory_collections"] = run_collection_memory(args, specs, log_dir,
+                                                                  results["notes"])
         run_throughput(args, specs, log_dir, results)
     except (servers.ServerStartError, workload.BenchmarkError, RuntimeError) as err:
         log(f"error: {err}\nserver logs: {log_dir}")

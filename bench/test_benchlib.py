@@ -1,4 +1,5 @@
 """Tests of the harness itself: /usr/bin/python3 -m unittest discover -s bench -v
+(or /usr/bin/python3 -m pytest bench/test_benchlib.py)
 
 Pure parts run anywhere; ServerTest needs redis-server on PATH and is skipped without it.
 """
@@ -8,7 +9,7 @@ import tempfile
 import unittest
 
 import run
-from benchlib import memory, report, resp, servers, workload
+from benchlib import datatypes, memory, report, resp, servers, workload
 
 CSV_7_0 = '''"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
 "MSET (10 keys)","52356.02","0.661","0.216","0.567","1.159","1.775","4.839"
@@ -21,6 +22,13 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(row["rps"], 52356.02)
         self.assertEqual(row["p50_latency_ms"], 0.567)
         self.assertEqual(row["p99_latency_ms"], 1.775)
+
+    def test_csv_row_of_a_custom_command(self):
+        text = CSV_7_0.splitlines()[0] + '\n"LPOP list:__rand_int__","1000.5","1","1","1","1","2","3"\n'
+        row = workload.parse_csv(text, "lpop", "LPOP list:__rand_int__")
+        self.assertEqual(row["rps"], 1000.5)
+        with self.assertRaises(workload.BenchmarkError):
+            workload.parse_csv(text, "lpop")  # The built-in label "LPOP" is not that row.
 
     def test_csv_without_the_test_row_fails(self):
         with self.assertRaises(workload.BenchmarkError):
@@ -46,10 +54,50 @@ class ParseTest(unittest.TestCase):
 
 
 class ArgsTest(unittest.TestCase):
-    def test_two_thread_shoal_gets_both_cpus(self):
+    def test_every_server_gets_the_same_cpu(self):
         args = run.parse_args(["--threads", "1,2", "--shoal-bin", "/x"])
         cpus = {s.name: s.cpus for s in run.server_specs(args)}
+        self.assertEqual(cpus, {"redis": "0", "shoal-t1": "0", "shoal-t2": "0"})
+
+    def test_wide_server_cpus_for_more_threads_than_cpus(self):
+        args = run.parse_args(["--threads", "1,2", "--wide-server-cpus", "0,1"])
+        cpus = {s.name: s.cpus for s in run.server_specs(args)}
         self.assertEqual(cpus, {"redis": "0", "shoal-t1": "0", "shoal-t2": "0,1"})
+
+    def test_test_groups(self):
+        self.assertEqual(run.parse_args([]).tests,
+                         list(workload.STRING_TESTS) + list(workload.COLLECTION_TESTS))
+        self.assertEqual(run.parse_args(["--tests", "strings"]).tests, ["set", "get", "incr", "mset"])
+        self.assertEqual(run.parse_args(["--tests", "lpop,collections"]).tests[:2],
+                         ["lpop", "lpush"])
+        self.assertEqual(run.parse_args(["--tests", "none"]).tests, [])
+        with self.assertRaises(SystemExit):
+            run.parse_args(["--tests", "lpush,blpop"])
+
+    def test_memory_suite(self):
+        self.assertEqual(run.parse_args([]).memory_suite, ["strings", "list", "hash", "set", "zset"])
+        self.assertEqual(run.parse_args(["--memory-suite", "none"]).memory_suite, [])
+        self.assertEqual(run.parse_args(["--memory-suite", "zset, hash"]).memory_suite,
+                         ["zset", "hash"])
+        with self.assertRaises(SystemExit):
+            run.parse_args(["--memory-suite", "stream"])
+        with self.assertRaises(SystemExit):
+            run.parse_args(["--memory-shapes", "huge"])
+
+    def test_cells_divide_heavy_tests_by_whole_pipelines(self):
+        args = run.parse_args(["--tests", "set,lpush,lrange_100,zrangebyscore"])
+        got = {(c["test"], c["pipeline"]): c["requests"] for c in run.cells(args)}
+        self.assertEqual(got[("set", 1)], 150000)
+        self.assertEqual(got[("set", 16)], 1500000)
+        self.assertEqual(got[("lpush", 16)], 750000)
+        self.assertEqual(got[("lrange_100", 1)], 25000)
+        self.assertEqual(got[("lrange_100", 16)], 250000)
+        quick = {(c["test"], c["pipeline"]): c["requests"]
+                 for c in run.cells(run.parse_args(["--quick", "--tests", "lrange_100"]))}
+        self.assertEqual(quick[("lrange_100", 16)], 16656)  # 16666 rounded down to 16s.
+        self.assertEqual(got[("zrangebyscore", 16)], 500000)
+        self.assertEqual([c["test"] for c in run.cells(args)][:4],
+                         ["set", "lpush", "lrange_100", "zrangebyscore"])
 
     def test_no_pin(self):
         args = run.parse_args(["--no-pin", "--only", "shoal"])
@@ -62,6 +110,96 @@ class ArgsTest(unittest.TestCase):
                          [1500000, 150000, 1500000])
         with self.assertRaises(SystemExit):
             run.parse_args(["--requests", "1,2,3"])
+
+
+class _FakeServer:
+    def __init__(self, alive):
+        self.spec = servers.ServerSpec("shoal-t1", "shoal", "/x", 1, "0")
+        self._alive, self.stopped = alive, False
+
+    def alive(self):
+        return self._alive
+
+    def log_tail(self):
+        return "Last lines: boom"
+
+    def stop(self):
+        self.stopped = True
+
+
+class CellFailureTest(unittest.TestCase):
+    def test_a_failed_cell_skips_that_test_only(self):
+        results = {"skipped": {}, "notes": [], "settings": {"tests": ["lpop", "spop"]}}
+        run._cell_failed(results, _FakeServer(True), "lpop -P 1 rep 2", "lpop",
+                         RuntimeError("bad reply"))
+        self.assertEqual(results["skipped"], {"shoal-t1": {"lpop": "failed at lpop -P 1 rep 2: "
+                                                                    "bad reply"}})
+
+    def test_a_dead_server_skips_everything(self):
+        results = {"skipped": {}, "notes": [], "settings": {"tests": ["lpop", "spop"]}}
+        server = _FakeServer(False)
+        run._cell_failed(results, server, "lpop -P 1 rep 2", "lpop", RuntimeError("EOF"))
+        self.assertEqual(set(results["skipped"]["shoal-t1"]), {"lpop", "spop"})
+        self.assertTrue(server.stopped)
+        self.assertIn("boom", results["notes"][0])
+
+
+class DatatypesTest(unittest.TestCase):
+    def test_command_and_label(self):
+        self.assertEqual(datatypes.command("hset", 3),
+                         ["HSET", "hash:__rand_int__", "element:__rand_int__", "xxx"])
+        self.assertEqual(datatypes.csv_label("lpop", 32), "LPOP list:__rand_int__")
+        self.assertEqual(set(datatypes.TESTS), set(workload.COLLECTION_TESTS))
+
+    def test_pop_tests_get_enough_elements(self):
+        self.assertEqual(datatypes.per_key("lpush", 1000, 600, 750000), 600)
+        self.assertEqual(datatypes.per_key("lpop", 1000, 600, 75000), 600)
+        # 750 pops per key on average: mean + 6 sigma + 8 = 750 + 164.3 + 8.
+        self.assertEqual(datatypes.per_key("spop", 1000, 600, 750000), 923)
+
+    def test_check(self):
+        self.assertIsNone(datatypes.check("lpush", 10, 5, 100, 150))
+        self.assertIn("expected 150", datatypes.check("lpush", 10, 5, 100, 149))
+        self.assertIsNone(datatypes.check("lpop", 10, 50, 100, 400))
+        self.assertIn("expected 400", datatypes.check("spop", 10, 50, 100, 401))
+        self.assertIsNone(datatypes.check("lrange_100", 10, 5, 100, 50))
+        self.assertIsNone(datatypes.check("sadd", 10, 5, 100, 120))
+        self.assertIsNotNone(datatypes.check("sadd", 10, 5, 100, 50))  # Nothing added.
+        self.assertIsNotNone(datatypes.check("zadd", 10, 5, 100, 151))  # More than -n added.
+
+    def test_prefill_bodies(self):
+        self.assertEqual(datatypes.prefill_body("list", 2, 10, 2), (2, b"$2\r\nxx\r\n" * 2))
+        argc, body = datatypes.prefill_body("zset", 2, 10, 2)
+        self.assertEqual(argc, 4)
+        # Scores j * ceil(10 / 2): 0 and 5; members past any -r range.
+        self.assertEqual(body, b"$1\r\n0\r\n$20\r\nelement:100000000000\r\n"
+                               b"$1\r\n5\r\n$20\r\nelement:100000000001\r\n")
+        self.assertEqual(datatypes.key("set", 7), b"set:000000000007")
+
+    def test_benchmark_argv(self):
+        wl = workload.Workload(50, 100000, 32, 1000, 600, "1", "redis-benchmark", 60.0)
+        argv = workload.benchmark_argv(7000, "zadd", 16, 1000, wl)
+        self.assertEqual(argv[:3], ["taskset", "-c", "1"])
+        self.assertEqual(argv[-9:], ["-r", "1000", "-P", "16", "--csv", "ZADD",
+                                     "zset:__rand_int__", "__rand_int__", "element:__rand_int__"])
+        self.assertIn("-t", workload.benchmark_argv(7000, "get", 1, 1000, wl))
+
+
+class MemoryCommandsTest(unittest.TestCase):
+    def test_small_shape_uses_one_template(self):
+        for family in memory.FAMILIES:
+            cmds = list(memory.collection_commands(family, "small", 3))
+            args = [a for i in range(5) for a in memory.element_args(family, i)]
+            self.assertEqual(cmds[2], (resp.encode(memory._VERB[family], memory.key(2), *args),
+                                       b":5\r\n"))
+
+    def test_big_shape_replies(self):
+        lists = [want for _, want in memory.collection_commands("list", "big", 2500)]
+        self.assertEqual(lists, [b":1000\r\n", b":2000\r\n", b":2500\r\n"])  # RPUSH: length.
+        hashes = [want for _, want in memory.collection_commands("hash", "big", 2500)]
+        self.assertEqual(hashes, [b":1000\r\n", b":1000\r\n", b":500\r\n"])
+        cmd, _ = next(memory.collection_commands("zset", "big", 2))
+        self.assertEqual(cmd, resp.encode("ZADD", "big", "0", "m:0", "1", "m:1"))
 
 
 def _sample(server, us, rps):
@@ -95,6 +233,60 @@ class ReportTest(unittest.TestCase):
         self.assertIn("| GET, -P 1 | 11.00 | 5.00 | 0.45× |", text)
         self.assertIn("unsupported", text)
         self.assertIn("skipped: SET -> 'ERR'", text)
+        self.assertIn("Every measured Shoal cell spends no more CPU", text)
+
+    def test_collections_and_misses(self):
+        results = _results_with_collections()
+        text = report.render(results)
+        self.assertIn("| LPOP | `LPOP list:__rand_int__` | 10 at -P 1 |", text)
+        self.assertIn("encoding after the run: redis quicklist; shoal-t1 listpack", text)
+        self.assertIn("**element-count check failed**: shoal-t1 rep 1: 3 elements", text)
+        self.assertIn("| set, 1 key × 1,000 | 64.0 | 32.0 | 0.50× | 80.0 | 1.25× | 100.0 | 80.0 |",
+                      text)
+        self.assertIn("| redis | set small | 1,000 | hashtable | 450.0 | 500.0 | 110.0 |", text)
+        misses = report.target_misses(results)
+        self.assertEqual([(m[0], m[1]) for m in misses],
+                         [("shoal-t1", "LPOP, -P 1 µs/req"),
+                          ("shoal-t2", "memory set big (used_memory)"),
+                          ("shoal-t1", "memory set small (RSS)")])
+        self.assertAlmostEqual(misses[0][2], 1.5)
+
+
+def _memory_row(server, shape, used, rss, encoding="hashtable"):
+    keys, elements = (1, 1000) if shape == "big" else (1000, 5000)
+    return {"server": server, "family": "set", "shape": shape, "keys": keys, "elements": elements,
+            "dbsize": keys, "encoding": encoding, "rss_after": 2**20, "load_s": 0.5,
+            "rss_loaded_bytes_per_element": rss + 10,
+            "used_bytes_per_element": used, "rss_bytes_per_element": rss,
+            "used_bytes_per_key": used * elements / keys, "rss_bytes_per_key": rss * elements / keys}
+
+
+def _results_with_collections():
+    sample = dict(_sample("redis", 10.0, 100), test="lpop", encoding="quicklist", check=None,
+                  prefill_per_key=600)
+    bad = dict(sample, server="shoal-t1", us_per_req=15.0, encoding="listpack",
+               check="3 elements after the run, expected 4")
+    return {
+        "date": "today", "command": "bench/run.sh", "notes": [],
+        "machine": {"nproc": 2, "cpu_model": "cpu", "virtualized": False, "kernel": "k",
+                    "mem_gib": 1, "os": "os"},
+        "versions": {"redis-server": "r", "redis-benchmark": "b", "python": "3"},
+        "settings": {"quick": False, "reps": 1, "tests": ["lpop"], "pipelines": [1],
+                     "requests": [10], "clients": 50, "keyspace": 100, "value_size": 32,
+                     "collection_keys": 1000, "collection_prefill": 600, "memory_keys": 1000,
+                     "memory_suite": ["set"], "memory_shapes": ["big", "small"],
+                     "memory_settle": 12.0,
+                     "client_cpus": "1", "freeze_idle": True},
+        "servers": [{"name": n, "kind": k, "threads": 1, "cpus": "0", "affinity": [0]}
+                    for n, k in (("redis", "redis"), ("shoal-t1", "shoal"), ("shoal-t2", "shoal"))],
+        "cells": [{"test": "lpop", "pipeline": 1, "requests": 10}],
+        "samples": [sample, bad], "skipped": {}, "memory": [],
+        "memory_collections": [_memory_row("redis", "big", 64.0, 100.0),
+                               _memory_row("shoal-t1", "big", 32.0, 80.0),
+                               _memory_row("shoal-t2", "big", 80.0, 80.0),
+                               _memory_row("redis", "small", 90.0, 100.0),
+                               _memory_row("shoal-t1", "small", 50.0, 120.0)],
+    }
 
 
 @unittest.skipUnless(shutil.which("redis-server"), "needs redis-server")
@@ -114,6 +306,35 @@ class ServerTest(unittest.TestCase):
         finally:
             server.stop()
         self.assertFalse(server.alive())
+
+    def test_collection_preflight_prefill_and_checks(self):
+        spec = servers.ServerSpec("redis", "redis", "redis-server", 1, "")
+        server = servers.Server(spec, tempfile.mkdtemp()).start()
+        try:
+            tests = list(workload.COLLECTION_TESTS)
+            self.assertEqual(workload.preflight(server, tests), dict.fromkeys(tests))
+            with server.client() as client:
+                datatypes.setup(client, "zrangebyscore", 20, 30, 8)
+                self.assertEqual(datatypes.total(client, "zrangebyscore", 20), 600)
+                self.assertEqual(datatypes.encoding(client, "zrangebyscore"), "listpack")
+                # Scores 0, 1, ...: a random minimum below 20 always finds 10 members.
+                got = client.call("ZRANGEBYSCORE", "zset:000000000003", "000000000019", "+inf",
+                                  "LIMIT", "0", "10")
+                self.assertEqual(len(got), 10)
+                datatypes.setup(client, "lpop", 20, 30, 8)
+                for i in range(7):
+                    client.call("LPOP", datatypes.key("list", i))
+                got = datatypes.total(client, "lpop", 20)
+                self.assertIsNone(datatypes.check("lpop", 20, 30, 7, got))
+                datatypes.delete(client, "list", 20)
+                datatypes.delete(client, "zset", 20)
+                self.assertEqual(client.call("DBSIZE"), 0)
+                memory.load_commands(client, memory.collection_commands("hash", "small", 50))
+                self.assertEqual(client.call("HGET", memory.key(49), "f:4"), b"v:4")
+                with self.assertRaisesRegex(RuntimeError, "command 0 replied b':0'"):
+                    memory.load_commands(client, memory.collection_commands("hash", "small", 1))
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
+from . import datatypes
 from .workload import TEST_LABELS
 
 # From the issue: the same workload on the same kind of 2-core machine.
@@ -112,6 +113,8 @@ def _cell_title(test: str, pipeline: int) -> str:
 
 def summary_table(results: dict) -> str:
     """Server CPU µs/request per cell: the one table to read first."""
+    if not results["cells"]:
+        return "No throughput cells in this run."
     stats = summarize(results["samples"])
     names = [s["name"] for s in results["servers"]]
     head = "| cell | " + " | ".join(
@@ -160,7 +163,55 @@ def _cell_table(results: dict, stats: dict, cell: dict) -> str:
             f"| {fmt(st['p50_ms'], '.3f')} | {fmt(st['p99_ms'], '.3f')} "
             f"| {st['server_util']:.0%} | {st['client_util']:.0%} "
             f"| {fmt(st['other_util'], '.0%')} |")
+    if test in datatypes.TESTS:
+        lines += ["", _collection_notes(results, test, pipeline)]
     return "\n".join(lines)
+
+
+def _collection_notes(results: dict, test: str, pipeline: int) -> str:
+    """Encodings after the runs and the element-count checks of a collection cell."""
+    samples = [s for s in results["samples"] if s["test"] == test and s["pipeline"] == pipeline]
+    encodings = {}
+    for s in samples:
+        encodings.setdefault(s["server"], set()).add(s.get("encoding") or "n/a")
+    enc = "; ".join(f"{name} {', '.join(sorted(e))}" for name, e in encodings.items())
+    failed = [s for s in samples if s.get("check")]
+    prefill = sorted({s.get("prefill_per_key") for s in samples} - {None})
+    checks = (f"element counts after each run as expected ({len(samples)} runs)" if not failed
+              else "**element-count check failed**: " + "; ".join(
+                  f"{s['server']} rep {s['rep']}: {s['check']}" for s in failed))
+    return (f"Prefill {', '.join(map(str, prefill))} elements per collection; encoding after the "
+            f"run: {enc or 'n/a'}; {checks}.")
+
+
+def collection_cells_table(results: dict) -> str:
+    """What each collection test sends, over how many collections, prefilled how."""
+    st = results["settings"]
+    tests = [t for t in st["tests"] if t in datatypes.TESTS]
+    if not tests:
+        return ""
+    reqs = {}
+    for cell in results["cells"]:
+        reqs.setdefault(cell["test"], []).append(f"{cell['requests']:,} at -P {cell['pipeline']}")
+    lines = ["| test | redis-benchmark command line | -n |", "|---|---|---|"]
+    for t in tests:
+        cmd = " ".join("<data>" if a == "__data__" else a for a in datatypes.TESTS[t].command)
+        lines.append(f"| {TEST_LABELS[t]} | `{cmd}` | {', '.join(reqs.get(t, []))} |")
+    keys, prefill = st.get("collection_keys"), st.get("collection_prefill")
+    return f"""## Collection cells
+
+Custom command lines (`bench/benchlib/datatypes.py` says why not the built-in `-t` tests), all
+with `-c {st['clients']} -r {keys}`: __rand_int__ is drawn anew per occurrence in
+[0, {keys}), so each request picks one of {keys:,} collections per family. `<data>` is
+{st['value_size']} bytes of `x`, as redis-benchmark's `-d`. Before every run the family's keys
+are deleted and each collection gets {prefill} elements (a pop test gets enough that none runs
+dry), members `element:<10^11 + j>`, apart from the ones the run adds; zset scores are spread
+over [0, {keys}) so a ZRANGEBYSCORE from a random minimum returns 10 members. After the run the
+harness sums the family's LLEN/SCARD/HLEN/ZCARD: LPUSH, LPOP, SPOP and the reads must leave an
+exact total, SADD/HSET/ZADD a total between the prefill and prefill + -n.
+
+{chr(10).join(lines)}
+"""
 
 
 def memory_table(results: dict) -> str:
@@ -184,6 +235,92 @@ def memory_table(results: dict) -> str:
             f"| {fmt(r['rss_bytes_per_key'], '.1f')} | {vs_redis('rss_bytes_per_key')} "
             f"| {r['rss_after'] / 2**20:.1f} MiB | {r['load_s']:.1f} |")
     return "\n".join(lines)
+
+
+def collection_memory_table(results: dict) -> str:
+    rows = results.get("memory_collections") or []
+    if not rows:
+        st = results["settings"]
+        return ("Not measured." if not st["memory_keys"] or not set(
+            st.get("memory_suite", [])) - {"strings"} else "No rows: see Notes.")
+    names = [s["name"] for s in results["servers"]]
+    base = {(r["family"], r["shape"]): r for r in rows if r["server"] == "redis"}
+    head = ("| collection | " + " | ".join(
+        f"{n} used B/elem" + ("" if n == "redis" else " | ×redis") for n in names)
+        + " | " + " | ".join(f"{n} RSS B/elem" + ("" if n == "redis" else " | ×redis")
+                              for n in names) + " |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    by_key = {(r["server"], r["family"], r["shape"]): r for r in rows}
+    shapes = []
+    for r in rows:
+        if (r["family"], r["shape"]) not in shapes:
+            shapes.append((r["family"], r["shape"]))
+    for family, shape in shapes:
+        b = base.get((family, shape), {})
+        some = next(r for r in rows if r["family"] == family and r["shape"] == shape)
+        title = (f"{family}, 1 key × {some['elements']:,}" if shape == "big"
+                 else f"{family}, {some['keys']:,} keys × {some['elements'] // some['keys']}")
+        row = [title]
+        for field in ("used_bytes_per_element", "rss_bytes_per_element"):
+            for n in names:
+                r = by_key.get((n, family, shape))
+                row.append(fmt(r[field], ".1f") if r else "—")
+                if n != "redis":
+                    row.append(_ratio(r[field], b.get(field)) if r else "—")
+        lines.append("| " + " | ".join(row) + " |")
+    detail = ["| server | collection | DBSIZE | encoding | used B/key | RSS B/key "
+              "| RSS B/elem right after load | VmRSS after | load s |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        small = r["shape"] == "small"  # Per key means nothing for one big key.
+        detail.append(f"| {r['server']} | {r['family']} {r['shape']} | {fmt(r['dbsize'], ',')} "
+                      f"| {r['encoding'] or 'n/a'} "
+                      f"| {fmt(r['used_bytes_per_key'], '.1f') if small else '—'} "
+                      f"| {fmt(r['rss_bytes_per_key'], '.1f') if small else '—'} "
+                      f"| {fmt(r.get('rss_loaded_bytes_per_element'), '.1f')} "
+                      f"| {r['rss_after'] / 2**20:.1f} MiB | {r['load_s']:.1f} |")
+    return "\n".join(lines) + "\n\nPer key, encodings and load times:\n\n" + "\n".join(detail)
+
+
+def target_misses(results: dict) -> list:
+    """Shoal cells and memory rows worse than Redis: [(server, what, ratio)], worst first."""
+    stats = summarize(results["samples"])
+    misses = []
+    for cell in results["cells"]:
+        base = stats.get(("redis", cell["test"], cell["pipeline"]))
+        for spec in results["servers"]:
+            st = stats.get((spec["name"], cell["test"], cell["pipeline"]))
+            if spec["kind"] == "shoal" and st and base and st["us_per_req"] > base["us_per_req"]:
+                misses.append((spec["name"], _cell_title(cell["test"], cell["pipeline"]) +
+                               " µs/req", st["us_per_req"] / base["us_per_req"]))
+    memory_rows = [(r, f"{r['family']} {r['shape']}") for r in
+                   results.get("memory_collections") or []]
+    memory_rows += [(r, "strings") for r in results.get("memory") or []]
+    for r, what in memory_rows:
+        base = next((b for b, w in memory_rows if b["server"] == "redis" and w == what), None)
+        if r["server"] == "redis" or base is None:
+            continue
+        field = "used_bytes_per_element" if "family" in r else "used_bytes_per_key"
+        for f, label in ((field, "used_memory"), (field.replace("used", "rss"), "RSS")):
+            if r[f] is not None and base[f] and r[f] > base[f]:
+                misses.append((r["server"], f"memory {what} ({label})", r[f] / base[f]))
+    return sorted(misses, key=lambda m: -m[2])
+
+
+def _targets(results: dict) -> str:
+    if not any(s["kind"] == "shoal" for s in results["servers"]):
+        return "No Shoal server in this run."
+    misses = target_misses(results)
+    if not misses:
+        return ("Every measured Shoal cell spends no more CPU per request than Redis, and every "
+                "memory row is no larger than Redis's.")
+    return ("Shoal cells and memory rows above Redis (target: ≤ 1.00×), worst first:\n\n"
+            + "\n".join(f"- {name}: {what}: {ratio:.2f}×" for name, what, ratio in misses))
+
+
+def _small_size() -> int:
+    from . import memory  # Imported here: memory imports servers, report needs neither else.
+    return memory.SMALL_SIZE
 
 
 def _shared_cpu_note(spec: dict, client_cpus: str) -> str:
@@ -215,16 +352,22 @@ def render(results: dict) -> str:
     vm = " (virtual machine)" if m["virtualized"] else ""
     order = ", ".join(s["name"] for s in results["servers"])
     shared = "".join(_shared_cpu_note(spec, st["client_cpus"]) for spec in results["servers"])
+    string_tests = [t for t in st["tests"] if t not in datatypes.TESTS]
+    coll_tests = [t for t in st["tests"] if t in datatypes.TESTS]
     settings = "\n".join([
-        f"- redis-benchmark `-c {st['clients']} -r {st['keyspace']} -d {st['value_size']}`, "
-        f"tests {', '.join(st['tests'])} at `-P` {', '.join(map(str, st['pipelines']))}, "
-        f"pinned to CPUs `{st['client_cpus'] or 'none'}`.",
+        f"- redis-benchmark pinned to CPUs `{st['client_cpus'] or 'none'}`, at `-P` "
+        f"{', '.join(map(str, st['pipelines']))}: string tests "
+        f"{', '.join(string_tests) or 'none'} with `-c {st['clients']} -r {st['keyspace']} "
+        f"-d {st['value_size']} -t <test>`; collection tests {', '.join(coll_tests) or 'none'} "
+        f"as custom commands over {st.get('collection_keys', 'n/a')} collections (below).",
         f"- {st['reps']} repetition{'s' if st['reps'] != 1 else ''}, medians reported. In each "
         f"repetition every cell runs on each server in turn ({order}); the others are "
         f"{'frozen with SIGSTOP' if st['freeze_idle'] else 'left running'} meanwhile.",
     ])
     notes = "\n".join(f"- {n}" for n in results["notes"]) or "- none"
-    cells = "\n\n".join(_cell_table(results, stats, c) for c in results["cells"])
+    cells = ("\n\n".join(_cell_table(results, stats, c) for c in results["cells"])
+             or "No throughput cells in this run.")
+    memory_n = st["memory_keys"]
     return f"""# Shoal benchmark results
 
 Generated by `bench/run.py` on {results['date']}{quick}.
@@ -256,12 +399,15 @@ Lower is better; ×redis < 1 means Shoal spends less CPU per request than Redis.
 
 {summary_table(results)}
 
+{_targets(results)}
+
 Reference points from the issue, same workload on the same kind of machine:
 {refs}
 
 The gap between Redis and the do-nothing server is all that a faster command path can win; the
 rest is the kernel's network stack.
 
+{collection_cells_table(results)}
 ## Per cell
 
 µs/req = server CPU time / requests; ops/s, p50 and p99 as reported by redis-benchmark; server
@@ -273,11 +419,28 @@ machine used meanwhile (other processes, VM steal): well above 0% means a distur
 
 ## Memory
 
+### Strings
+
 Fresh server per row, `{results['settings']['memory_keys']:,}` keys `key:%012d` with
 {st['value_size']}-byte values loaded by pipelined SET; bytes per key = (after − before) / keys,
 from `used_memory` (INFO memory) and from VmRSS (/proc/PID/status).
 
 {memory_table(results)}
+
+### Collections
+
+Fresh server per row. `big`: one key `big` with {memory_n:,} elements; `small`: {memory_n:,}
+keys `key:%012d` with {_small_size()} elements each (the same elements in every key). Elements
+`i`: list `v:<i>`, hash field `f:<i>` value `v:<i>`, set `m:<i>`, zset score `i` member `m:<i>`,
+loaded by pipelined RPUSH/HSET/SADD/ZADD (1000 elements per command for `big`), every reply
+checked. The servers of a row run side by side and are read {st.get('memory_settle', 0):.0f} s
+after loading, so that pages jemalloc has freed (an outgrown hash table, say) have had their
+decay time to leave VmRSS; the VmRSS read 0.5 s after loading is in the second table. Bytes per
+element = (after − before) / elements, from `used_memory` and VmRSS; per key in the second
+table. Each server keeps its default encoding limits (shown in the second table; Redis 7.0 has
+no listpack sets, so small sets are hash tables there).
+
+{collection_memory_table(results)}
 
 ## Notes
 

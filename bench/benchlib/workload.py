@@ -12,18 +12,49 @@ import resource
 import subprocess
 import time
 
-from . import resp, servers
+from . import datatypes, resp, servers
 
-# redis-benchmark -t name -> the label it prints in the first CSV column.
-TEST_LABELS = {"set": "SET", "get": "GET", "incr": "INCR", "mset": "MSET (10 keys)"}
+# The cells' tests, in report order. The string tests are redis-benchmark's built-in -t tests;
+# the collection tests are custom command lines (see datatypes.py for why, and for their keys,
+# prefill and checks).
+STRING_TESTS = ("set", "get", "incr", "mset")
+COLLECTION_TESTS = ("lpush", "lpop", "lrange_100", "sadd", "spop", "hset", "zadd",
+                    "zrangebyscore")
+
+# Test name -> its title in the report (for built-in tests also the first CSV column of
+# redis-benchmark --csv; a custom command's CSV label is its command line).
+TEST_LABELS = {"set": "SET", "get": "GET", "incr": "INCR", "mset": "MSET (10 keys)",
+               "lpush": "LPUSH", "lpop": "LPOP", "lrange_100": "LRANGE_100", "sadd": "SADD",
+               "spop": "SPOP", "hset": "HSET", "zadd": "ZADD", "zrangebyscore": "ZRANGEBYSCORE"}
 
 # Commands that must work before a test's numbers mean anything: redis-benchmark 7.0 exits on the
-# first error reply, and a command that silently did nothing would look very fast.
+# first error reply, and a command that silently did nothing would look very fast. A wanted
+# reply may be a set of acceptable replies (SPOP's pick is random).
 _PREFLIGHT = {
     "set": [(("SET", "bench:preflight", "hello"), "OK")],
     "get": [(("SET", "bench:preflight", "hello"), "OK"), (("GET", "bench:preflight"), b"hello")],
     "incr": [(("INCR", "bench:counter"), 1), (("INCR", "bench:counter"), 2)],
     "mset": [(("MSET", "bench:a", "1", "bench:b", "2"), "OK"), (("GET", "bench:b"), b"2")],
+    "lpush": [(("LPUSH", "bench:l", "a"), 1), (("LPUSH", "bench:l", "b"), 2),
+              (("LRANGE", "bench:l", "0", "-1"), [b"b", b"a"])],
+    "lpop": [(("RPUSH", "bench:l", "a", "b"), 2), (("LPOP", "bench:l"), b"a"),
+             (("LLEN", "bench:l"), 1)],
+    "lrange_100": [(("RPUSH", "bench:l", *map(str, range(150))), 150),
+                   (("LRANGE", "bench:l", "0", "99"), [b"%d" % i for i in range(100)])],
+    "sadd": [(("SADD", "bench:s", "element:000000000001"), 1),
+             (("SADD", "bench:s", "element:000000000001"), 0), (("SCARD", "bench:s"), 1)],
+    "spop": [(("SADD", "bench:s", "a", "b"), 2), (("SPOP", "bench:s"), {b"a", b"b"}),
+             (("SCARD", "bench:s"), 1)],
+    "hset": [(("HSET", "bench:h", "element:000000000001", "x"), 1),
+             (("HSET", "bench:h", "element:000000000001", "y"), 0),
+             (("HGET", "bench:h", "element:000000000001"), b"y")],
+    # Scores as redis-benchmark writes them: __rand_int__ expands to 12 zero-padded digits.
+    "zadd": [(("ZADD", "bench:z", "000000000003", "element:000000000001"), 1),
+             (("ZSCORE", "bench:z", "element:000000000001"), b"3")],
+    "zrangebyscore": [(("ZADD", "bench:z", "0", "a", "5", "b", "10", "c"), 3),
+                      (("ZRANGEBYSCORE", "bench:z", "000000000004", "+inf", "LIMIT", "0", "10"),
+                       [b"b", b"c"]),
+                      (("ZRANGEBYSCORE", "bench:z", "5", "+inf", "LIMIT", "1", "1"), [b"c"])],
 }
 
 
@@ -32,6 +63,8 @@ class Workload:
     clients: int
     keyspace: int
     value_size: int
+    collection_keys: int  # -r of the collection tests: how many collections they spread over.
+    collection_prefill: int  # Elements put into each collection before a collection test.
     client_cpus: str  # taskset list for redis-benchmark, "" when unpinned.
     benchmark_bin: str
     timeout: float  # Seconds one redis-benchmark run may take.
@@ -45,15 +78,15 @@ def preflight(server: servers.Server, tests: list) -> dict:
     """Returns {test: None if it works, else why not}. Leaves the keyspace empty if it can."""
     verdicts = {}
     with server.client() as client:
-        _flush(client)
         for test in tests:
+            _flush(client)  # Each test's checks start from an empty keyspace.
             verdicts[test] = None
             for args, want in _PREFLIGHT[test]:
                 try:
                     got = client.call(*args)
                 except resp.RespError as err:
                     got = f"-{err}"
-                if got != want:
+                if not (got in want if isinstance(want, set) else got == want):
                     verdicts[test] = f"{' '.join(args)} -> {str(got)[:80]!r}, expected {want!r}"
                     break
         _flush(client)
@@ -69,27 +102,40 @@ def _flush(client: resp.Client) -> bool:
 
 def benchmark_argv(port: int, test: str, pipeline: int, requests: int, wl: Workload) -> list:
     argv = [wl.benchmark_bin, "-h", "127.0.0.1", "-p", str(port), "-c", str(wl.clients),
-            "-n", str(requests), "-r", str(wl.keyspace), "-d", str(wl.value_size),
-            "-P", str(pipeline), "-t", test, "--csv"]
+            "-n", str(requests)]
+    if test in datatypes.TESTS:
+        argv += ["-r", str(wl.collection_keys), "-P", str(pipeline), "--csv",
+                 *datatypes.command(test, wl.value_size)]
+    else:
+        argv += ["-r", str(wl.keyspace), "-d", str(wl.value_size), "-P", str(pipeline),
+                 "-t", test, "--csv"]
     return servers.pinned(argv, wl.client_cpus)
 
 
-def parse_csv(text: str, test: str) -> dict:
+def csv_label(test: str, wl: Workload) -> str:
+    if test in datatypes.TESTS:
+        return datatypes.csv_label(test, wl.value_size)
+    return TEST_LABELS[test]
+
+
+def parse_csv(text: str, test: str, label: str = None) -> dict:
     """Picks the row of `test` out of redis-benchmark --csv output.
 
     redis-benchmark 7.0 prints a header and one row per test:
       "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",...
       "SET","67340.07","0.702","0.160","0.695","0.847","1.015","2.935"
-    Returns the numeric columns by header name, e.g. {"rps": 67340.07, "p50_latency_ms": 0.695}.
+    A custom command's row is labelled by its command line; `label` overrides the built-in
+    test's label. Returns the numeric columns by header name, e.g. {"rps": 67340.07}.
     """
+    label = label or TEST_LABELS[test]
     rows = list(csv.reader(line for line in text.splitlines() if line.startswith('"')))
     if not rows or rows[0][:2] != ["test", "rps"]:
         raise BenchmarkError(f"no CSV header in redis-benchmark output:\n{text[-2000:]}")
     header = rows[0]
     for row in rows[1:]:
-        if row and row[0] == TEST_LABELS[test]:
+        if row and row[0] == label:
             return {name: float(value) for name, value in zip(header[1:], row[1:])}
-    raise BenchmarkError(f"no {TEST_LABELS[test]!r} row in redis-benchmark output:\n{text[-2000:]}")
+    raise BenchmarkError(f"no {label[:80]!r} row in redis-benchmark output:\n{text[-2000:]}")
 
 
 def _wait_running(server: servers.Server, timeout: float = 2.0) -> None:
@@ -101,6 +147,50 @@ def _wait_running(server: servers.Server, timeout: float = 2.0) -> None:
         if state not in ("T", "t"):
             return
         time.sleep(0.001)
+
+
+def wait_quiet(server: servers.Server, window: float = 0.05, limit: float = 0.03,
+               timeout: float = 10.0) -> bool:
+    """Waits until the server uses under `limit` of a core over `window` seconds, so that work
+    left over from a prefill or a delete (a background free, say) is not charged to the run."""
+    deadline = time.monotonic() + timeout
+    before = server.cpu().ns
+    while True:
+        time.sleep(window)
+        now = server.cpu().ns
+        if now - before < limit * window * 1e9:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        before = now
+
+
+def measure_cell(server: servers.Server, idle: list, test: str, pipeline: int, requests: int,
+                 wl: Workload) -> dict:
+    """measure(), with a collection test's prefill before it and its checks after it.
+
+    The prefill, the checks and the clean-up talk to the server outside the CPU readings.
+    """
+    collection = test in datatypes.TESTS
+    extra = {}
+    if collection:
+        keys = wl.collection_keys
+        count = datatypes.per_key(test, keys, wl.collection_prefill, requests)
+        start = time.monotonic()
+        with server.client() as client:
+            datatypes.setup(client, test, keys, count, wl.value_size)
+        extra = {"prefill_per_key": count, "setup_s": time.monotonic() - start}
+    extra["quiet_before"] = wait_quiet(server)
+    sample = measure(server, idle, test, pipeline, requests, wl)
+    sample.update(extra)
+    if collection:
+        with server.client() as client:
+            got = datatypes.total(client, test, keys)
+            sample["elements_after"] = got
+            sample["check"] = datatypes.check(test, keys, count, requests, got)
+            sample["encoding"] = datatypes.encoding(client, test)
+            datatypes.delete(client, datatypes.TESTS[test].family, keys)
+    return sample
 
 
 def system_busy_s() -> tuple:
@@ -151,7 +241,7 @@ def measure(server: servers.Server, idle: list, test: str, pipeline: int, reques
     if not server.alive():
         raise BenchmarkError(f"{server.spec.name} died during {test} -P {pipeline}.\n"
                              f"{server.log_tail()}")
-    row = parse_csv(out, test)
+    row = parse_csv(out, test, csv_label(test, wl))
     server_ns = cpu_after.ns - cpu_before.ns
     client_s = (rusage_after.ru_utime + rusage_after.ru_stime
                 - rusage_before.ru_utime - rusage_before.ru_stime)
