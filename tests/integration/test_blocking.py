@@ -16,7 +16,21 @@ import pytest
 from resp import RespConnection
 
 KEYS = [f"bk:{i}" for i in range(8)]  # Spread over both shards.
-SETTLE = 0.15  # Long enough for a blocking command to reach the server and park.
+SETTLE = 0.15  # A pause in which a wrong wake-up would have happened.
+
+
+def parked(port, n):
+    """Waits until the server reports exactly `n` blocked clients (so a command sent without
+    reading its reply has reached the server and parked), or fails after 10 s."""
+    deadline = time.monotonic() + 10
+    with RespConnection(port) as c:
+        while True:
+            info = c.call("INFO", "clients")
+            line = next(x for x in info.split(b"\r\n") if x.startswith(b"blocked_clients:"))
+            if int(line.split(b":")[1]) == n:
+                return
+            assert time.monotonic() < deadline, f"blocked_clients stayed {line!r}, wanted {n}"
+            time.sleep(0.01)
 
 
 def conn(port, resp3=False):
@@ -48,9 +62,9 @@ def waiters_served_in_arrival_order(port, cmd):
     """Three clients block on one key in turn; one push of three elements serves all three,
     oldest first."""
     clients = [conn(port) for _ in range(3)]
-    for c in clients:
+    for i, c in enumerate(clients):
         send(c, cmd, "q", "0")
-        time.sleep(SETTLE)
+        parked(port, i + 1)
     with conn(port) as pusher:
         pushed = pusher.call("RPUSH", "q", "a", "b", "c")
         out = [pushed] + [c.read_reply().raw for c in clients]
@@ -76,7 +90,7 @@ def push_to_any_key_wakes(port, resp3):
     with conn(port, resp3) as waiter, conn(port) as pusher:
         for k in KEYS:
             send(waiter, "BLPOP", *KEYS, "0")
-            time.sleep(SETTLE)
+            parked(port, 1)
             out.append(pusher.call("LPUSH", k, "v-" + k))
             out.append(waiter.read_reply().raw)
         out.append(pusher.call("EXISTS", *KEYS))
@@ -107,11 +121,13 @@ def moves_across_keys(port):
     out = []
     with conn(port) as waiter, conn(port) as pusher:
         for i, (src, dst) in enumerate(zip(KEYS, KEYS[1:] + KEYS[:1])):
+            empty = pusher.call("LLEN", src) == b":0\r\n"  # Else it is served at once.
             if i % 2:
                 send(waiter, "BLMOVE", src, dst, "RIGHT", "LEFT", "0")
             else:
                 send(waiter, "BRPOPLPUSH", src, dst, "0")
-            time.sleep(SETTLE)
+            if empty:
+                parked(port, 1)
             out.append(pusher.call("RPUSH", src, "x", f"m{i}"))
             out.append(waiter.read_reply().raw)
             out.append(pusher.call("LRANGE", dst, "0", "-1"))
@@ -124,15 +140,15 @@ def mpop_counts(port, resp3):
     out = []
     with conn(port, resp3) as waiter, conn(port) as pusher:
         send(waiter, "BLMPOP", "0", "3", KEYS[0], KEYS[3], KEYS[6], "RIGHT", "COUNT", "2")
-        time.sleep(SETTLE)
+        parked(port, 1)
         out.append(pusher.call("RPUSH", KEYS[6], "a", "b", "c"))
         out.append(waiter.read_reply().raw)
         send(waiter, "BZMPOP", "0", "2", "z" + KEYS[1], "z" + KEYS[4], "MIN", "COUNT", "5")
-        time.sleep(SETTLE)
+        parked(port, 1)
         out.append(pusher.call("ZADD", "z" + KEYS[4], "3", "c", "1", "a", "2.5", "b"))
         out.append(waiter.read_reply().raw)
         send(waiter, "BZPOPMAX", "z" + KEYS[2], "z" + KEYS[5], "0")
-        time.sleep(SETTLE)
+        parked(port, 1)
         out.append(pusher.call("ZADD", "z" + KEYS[5], "1.5", "x", "-2", "y"))
         out.append(waiter.read_reply().raw)
         out.append(pusher.call("ZRANGE", "z" + KEYS[5], "0", "-1", "WITHSCORES"))
@@ -155,9 +171,10 @@ def wrong_types(port):
         out.append(c.call("LRANGE", KEYS[2], "0", "-1"))
         # A zset waiter is not woken by a list, and keeps its place until a zset arrives.
         send(c, "BZPOPMIN", KEYS[3], "0")
-        time.sleep(SETTLE)
+        parked(port, 1)
         out.append(other.call("RPUSH", KEYS[3], "l"))
         time.sleep(SETTLE)
+        parked(port, 1)
         out.append(other.call("DEL", KEYS[3]))
         out.append(other.call("ZADD", KEYS[3], "7", "m"))
         out.append(c.read_reply().raw)
@@ -171,14 +188,14 @@ def disconnect_leaves_nothing(port):
     quitters = [conn(port) for _ in range(3)]
     for q in quitters:
         send(q, "BLPOP", "dq", KEYS[4], "0")
-    time.sleep(SETTLE)
+    parked(port, 3)
     with conn(port) as stayer, conn(port) as pusher:
         send(stayer, "BLPOP", "dq", "0")
-        time.sleep(SETTLE)
+        parked(port, 4)
         for q in quitters:
             q.sock.shutdown(socket.SHUT_RDWR)
             q.close()
-        time.sleep(SETTLE)
+        parked(port, 1)
         out.append(pusher.call("RPUSH", "dq", "a", "b"))
         out.append(stayer.read_reply().raw)
         out.append(pusher.call("LRANGE", "dq", "0", "-1"))
@@ -195,7 +212,7 @@ def pipeline_waits_behind_block(port):
     with conn(port) as c, conn(port) as pusher:
         c.send_raw(b"*3\r\n$5\r\nBLPOP\r\n$2\r\npq\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n"
                    b"*2\r\n$4\r\nLLEN\r\n$2\r\npq\r\n")
-        time.sleep(SETTLE)
+        parked(port, 1)
         out.append(pusher.call("RPUSH", "pq", "1", "2"))
         out.extend(c.read_reply().raw for _ in range(3))
     return out
@@ -206,7 +223,7 @@ def kill_blocked_client(port):
     with conn(port) as c, conn(port) as admin:
         cid = c.call("CLIENT", "ID")
         send(c, "BLPOP", "kq", "0")
-        time.sleep(SETTLE)
+        parked(port, 1)
         killed = admin.call("CLIENT", "KILL", "ID", cid[1:-2].decode())
         gone = c.is_closed_by_peer(timeout=2.0)
         admin.call("RPUSH", "kq", "v")
@@ -291,7 +308,7 @@ def test_many_clients_many_threads(redis_ref, shoal):
         waiters = [conn(port) for _ in range(20)]
         for i, w in enumerate(waiters):
             send(w, "BLPOP", f"mk:{i}", f"mk:shared:{i % 3}", "5")
-        time.sleep(SETTLE * 2)
+        parked(port, 20)
 
         def push(i):
             with conn(port) as p:
