@@ -55,7 +55,7 @@ const std::map<std::string, std::string>& OptionHelp() {
 void CloseShardConnections(shoal::shard::Shard&) {
   auto& clients = shoal::server::ThreadState::Get().clients;
   std::vector<shoal::server::Client*> all(clients.begin(), clients.end());
-  for (auto* c : all) static_cast<shoal::net::Connection*>(c)->Close();
+  for (auto* c : all) static_cast<shoal::net::Connection*>(c)->DestroyAtShutdown();
 }
 
 }  // namespace

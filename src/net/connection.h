@@ -33,6 +33,14 @@ class Connection final : public server::Client, private shard::Watcher {
   // Closes immediately (server shutdown).
   void Close();
 
+  // Shutdown only, once no shard runs tasks any more: closes and frees the connection even if
+  // hops are still counted in flight (their tasks will never run).
+  void DestroyAtShutdown() {
+    Close();
+    in_flight = 0;
+    DestroyWhenIdle();
+  }
+
  private:
   void OnEvents(uint32_t events) override;
   enum class ReadResult { kOk, kEof, kOverLimit };

@@ -1,5 +1,7 @@
 #include "shard/shard_set.h"
 
+#include <latch>
+
 namespace shoal::shard {
 
 ShardSet::ShardSet(size_t num_shards, int num_dbs) {
@@ -11,11 +13,15 @@ ShardSet::ShardSet(size_t num_shards, int num_dbs) {
 ShardSet::~ShardSet() { StopAndJoin(); }
 
 void ShardSet::Start(std::function<void(Shard&)> init, std::function<void(Shard&)> fini) {
+  // `fini` runs only once every shard has stopped running tasks: it may then free what tasks
+  // still queued elsewhere point at (they will never run).
+  auto stopped = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(shards_.size()));
   for (auto& s : shards_) {
     Shard* shard = s.get();
-    threads_.emplace_back([shard, init, fini] {
+    threads_.emplace_back([shard, init, fini, stopped] {
       if (init) init(*shard);
       shard->Run();
+      stopped->arrive_and_wait();
       if (fini) fini(*shard);
       shard->RunDeferred();  // Frees what fini closed.
     });

@@ -128,8 +128,13 @@ def moves_across_keys(port):
                 send(waiter, "BRPOPLPUSH", src, dst, "0")
             if empty:
                 parked(port, 1)
-            out.append(pusher.call("RPUSH", src, "x", f"m{i}"))
-            out.append(waiter.read_reply().raw)
+                out.append(pusher.call("RPUSH", src, "x", f"m{i}"))
+                out.append(waiter.read_reply().raw)
+            else:
+                # Served at once: take the reply before pushing, or the push may overtake the
+                # move on its way to the owning shard (different connections race freely).
+                out.append(waiter.read_reply().raw)
+                out.append(pusher.call("RPUSH", src, "x", f"m{i}"))
             out.append(pusher.call("LRANGE", dst, "0", "-1"))
             out.append(pusher.call("LRANGE", src, "0", "-1"))
     return out
