@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "protocol/errors.h"
+#include "script/busy.h"
 #include "server/blocking.h"
 #include "server/command_context.h"
 #include "server/server_state.h"
@@ -228,6 +229,8 @@ void SubmitSplit(Client& client, PipelineRun& run, const CommandSpec& spec,
 Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
   std::unique_ptr<PipelineRun>& run = client.pipeline_run();
   Plan plan = MakePlan(client, args);
+  // A script past busy-reply-threshold: Redis answers BUSY to all but a few commands.
+  if (plan.error.empty() && plan.spec != nullptr) script::RejectWhileBusy(*plan.spec, &plan.error);
   ThreadState& ts = ThreadState::Get();
   const bool single_shard = plan.site == Site::kShard && plan.error.empty();
   if (single_shard && plan.shard != client.home().id()) {

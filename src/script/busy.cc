@@ -1,0 +1,72 @@
+#include "script/busy.h"
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "server/command_table.h"
+
+namespace shoal::script {
+
+namespace {
+
+std::mutex mu;
+std::vector<RunningScript*> running;  // Guarded by mu.
+
+}  // namespace
+
+BusyScripts& BusyScripts::Get() {
+  static BusyScripts* scripts = new BusyScripts();
+  return *scripts;
+}
+
+void BusyScripts::Begin(RunningScript* script) {
+  std::lock_guard<std::mutex> lock(mu);
+  running.push_back(script);
+}
+
+void BusyScripts::End(RunningScript* script) {
+  std::lock_guard<std::mutex> lock(mu);
+  running.erase(std::remove(running.begin(), running.end(), script), running.end());
+  if (script->timed_out_.load()) timed_out_count_.fetch_sub(1);
+}
+
+void BusyScripts::MarkTimedOut(RunningScript* script) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (script->timed_out_.exchange(true)) return;
+  timed_out_count_.fetch_add(1);
+}
+
+KillResult BusyScripts::Kill() {
+  std::lock_guard<std::mutex> lock(mu);
+  bool any = false, unkillable = false;
+  for (RunningScript* s : running) {
+    // Only a script past the threshold is "busy": Redis reads SCRIPT KILL only then (before,
+    // the command waits for the script to end and finds nothing to kill).
+    if (!s->timed_out_.load()) continue;
+    int expected = RunningScript::kRunning;
+    if (s->state_.compare_exchange_strong(expected, RunningScript::kKilled) ||
+        expected == RunningScript::kKilled) {
+      any = true;
+    } else {
+      unkillable = true;
+    }
+  }
+  if (any) return KillResult::kKilled;
+  return unkillable ? KillResult::kUnkillable : KillResult::kNotBusy;
+}
+
+bool RejectWhileBusy(const server::CommandSpec& spec, std::string* error) {
+  if (!BusyScripts::Get().busy()) return false;
+  // Redis 7.0's commands flagged allow-busy (COMMAND INFO lists them).
+  static constexpr std::string_view kAllowed[] = {
+      "auth",  "discard", "function|kill", "function|stats", "hello", "multi",  "quit",
+      "replconf", "reset", "script|kill", "shutdown",      "unwatch", "watch"};
+  for (std::string_view name : kAllowed) {
+    if (spec.name == name) return false;
+  }
+  *error = std::string(kErrBusy);
+  return true;
+}
+
+}  // namespace shoal::script
