@@ -51,7 +51,7 @@ void EvalAcrossShards(CommandContext& ctx) {
       "ERR Shoal: scripts whose declared keys live on several shards are not supported yet");
 }
 
-void ScriptLoad(CommandContext& ctx) { script::LuaEngine::ThisThread().Load(ctx.arg(1), ctx.reply()); }
+void ScriptLoad(CommandContext& ctx) { script::LuaEngine::ThisThread().Load(ctx.arg(2), ctx.reply()); }
 
 void ScriptExists(CommandContext& ctx) {
   ctx.reply().ArrayHeader(ctx.argc() - 2);
