@@ -41,3 +41,160 @@ def test_script_one_thread(script, protocol, redis_ref, shoal_one_thread):
     mismatches = harness.run_script(script, redis_ref.port, shoal_one_thread.port, protocol)
     if mismatches:
         pytest.fail(harness.format_mismatches(mismatches), pytrace=False)
+
+
+# --- busy scripts --------------------------------------------------------------------------------
+
+THRESHOLD_MS = 100
+
+
+def _send(c, *args):
+    from resp import encode_command
+    c.send_raw(encode_command(args))
+
+
+def _busy_observer(port, deadline_s=10.0):
+    """A connection that answers while the script runs, once the server reports BUSY.
+
+    On Shoal a connection served by the thread that runs the script cannot be answered until the
+    script ends (see ARCHITECTURE.md, "Scripting"); such a connection times out here and is
+    dropped, and the next one (round-robin: another thread) is tried."""
+    deadline = time.monotonic() + deadline_s
+    c = None
+    while time.monotonic() < deadline:
+        if c is None:
+            c = RespConnection(port, timeout=0.5)
+        try:
+            reply = c.call("PING")
+        except OSError:  # socket.timeout: this connection shares the script's thread.
+            c.close()
+            c = None
+            continue
+        if reply.startswith(b"-BUSY"):
+            c.sock.settimeout(10.0)
+            return c, reply
+        time.sleep(0.02)  # PONG: not past the threshold yet.
+    raise AssertionError("the server never reported BUSY")
+
+
+def _with_threshold(port, fn):
+    with RespConnection(port) as admin:
+        admin.call("CONFIG", "SET", "busy-reply-threshold", str(THRESHOLD_MS))
+    try:
+        return fn(port)
+    finally:
+        with RespConnection(port) as admin:
+            admin.call("CONFIG", "SET", "busy-reply-threshold", "5000")
+
+
+def busy_script_killed(port):
+    """An endless read-only script: others get BUSY, SCRIPT KILL stops it with Redis's error."""
+    def run(port):
+        out = []
+        with RespConnection(port) as runner:
+            runner.call("SET", "k", "before")
+            _send(runner, "EVAL", "local n = 0 while true do n = n + 1 end", "0")
+            time.sleep(0.05)
+            obs, first = _busy_observer(port)
+            out.append(first)
+            out.append(obs.call("GET", "k"))
+            out.append(obs.call("SET", "k", "during"))
+            out.append(obs.call("SCRIPT", "KILL"))
+            out.append(runner.read_reply().raw)
+            out.append(obs.call("GET", "k"))
+            out.append(obs.call("SCRIPT", "KILL"))
+            out.append(runner.call("PING"))
+            obs.close()
+        return out
+    return _with_threshold(port, run)
+
+
+def busy_script_unkillable(port):
+    """A script that wrote cannot be killed; it runs to its end, and its reply arrives."""
+    body = ("redis.call('set', KEYS[1], 'written') "
+            "local s = tonumber(redis.call('time')[1]) "
+            "while tonumber(redis.call('time')[1]) < s + 2 do end return 'done'")
+
+    def run(port):
+        out = []
+        with RespConnection(port) as runner:
+            _send(runner, "EVAL", body, "1", "k")
+            time.sleep(0.05)
+            obs, first = _busy_observer(port)
+            out.append(first)
+            out.append(obs.call("SCRIPT", "KILL"))
+            out.append(runner.read_reply().raw)
+            out.append(obs.call("GET", "k"))
+            out.append(obs.call("SCRIPT", "KILL"))
+            obs.close()
+        return out
+    return _with_threshold(port, run)
+
+
+def busy_script_killed_inside_pcall(port):
+    """pcall cannot swallow SCRIPT KILL: the script still ends with the kill error."""
+    body = "while true do pcall(function() while true do end end) end"
+
+    def run(port):
+        out = []
+        with RespConnection(port) as runner:
+            _send(runner, "EVAL", body, "0")
+            time.sleep(0.05)
+            obs, first = _busy_observer(port)
+            out.append(first)
+            out.append(obs.call("SCRIPT", "KILL"))
+            out.append(runner.read_reply().raw)
+            obs.close()
+        return out
+    return _with_threshold(port, run)
+
+
+def flush_from_another_connection(port):
+    """SCRIPT FLUSH on one connection drops what another loaded, on every thread's VM."""
+    out = []
+    with RespConnection(port) as a, RespConnection(port) as b:
+        sha = a.call("SCRIPT", "LOAD", "return KEYS[1]")
+        out.append(sha)
+        sha = sha.split(b"\r\n")[1].decode()
+        keys = ["k%d" % i for i in range(8)]  # Spread over the shards.
+        out += [a.call("EVALSHA", sha, "1", k) for k in keys]
+        out.append(b.call("SCRIPT", "EXISTS", sha))
+        out.append(b.call("SCRIPT", "FLUSH"))
+        out += [a.call("EVALSHA", sha, "1", k) for k in keys]
+        out.append(a.call("SCRIPT", "EXISTS", sha))
+        out.append(a.call("EVAL", "return KEYS[1]", "1", "k0"))  # Loads it again.
+        out += [b.call("EVALSHA", sha, "1", k) for k in keys]
+    return out
+
+
+def _both(redis_ref, shoal, scenario):
+    for server in (redis_ref, shoal):
+        with RespConnection(server.port) as c:
+            c.call("FLUSHALL")
+            c.call("SCRIPT", "FLUSH")
+    want = scenario(redis_ref.port)
+    got = scenario(shoal.port)
+    assert got == want
+    return want
+
+
+def test_busy_script_killed(redis_ref, shoal):
+    out = _both(redis_ref, shoal, busy_script_killed)
+    assert out[0].startswith(b"-BUSY") and out[3] == b"+OK\r\n"
+    assert out[4].startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+
+
+def test_busy_script_unkillable(redis_ref, shoal):
+    out = _both(redis_ref, shoal, busy_script_unkillable)
+    assert out[1].startswith(b"-UNKILLABLE") and out[2] == b"$4\r\ndone\r\n"
+
+
+def test_busy_script_killed_inside_pcall(redis_ref, shoal):
+    out = _both(redis_ref, shoal, busy_script_killed_inside_pcall)
+    assert out[1] == b"+OK\r\n"
+
+
+def test_flush_from_another_connection(redis_ref, shoal):
+    out = _both(redis_ref, shoal, flush_from_another_connection)
+    assert all(r.startswith(b"-NOSCRIPT") for r in out[11:19])
+    assert out[-1] == b"$2\r\nk7\r\n"  # EVAL of the same body registered it again.
