@@ -56,6 +56,13 @@ KillResult BusyScripts::Kill() {
   return unkillable ? KillResult::kUnkillable : KillResult::kNotBusy;
 }
 
+namespace {
+std::atomic<BusyPoller> busy_poller{nullptr};
+}  // namespace
+
+void SetBusyPoller(BusyPoller poller) { busy_poller.store(poller); }
+BusyPoller GetBusyPoller() { return busy_poller.load(std::memory_order_relaxed); }
+
 bool RejectWhileBusy(const server::CommandSpec& spec, std::string* error) {
   if (!BusyScripts::Get().busy()) return false;
   // Redis 7.0's commands flagged allow-busy (COMMAND INFO lists them).

@@ -72,6 +72,13 @@ class BusyScripts {
   std::atomic<int> timed_out_count_{0};
 };
 
+// While its script is busy, the script's own thread serves nothing else, so its hook calls this
+// (at most every 10 ms) to let the net layer answer that thread's other connections: BUSY to
+// most commands, SCRIPT KILL honoured. Set once at start-up (main); null: nobody is polled.
+using BusyPoller = void (*)();
+void SetBusyPoller(BusyPoller poller);
+BusyPoller GetBusyPoller();
+
 // Redis refuses most commands while a script is busy. Returns true and sets *error to the reply
 // line when `spec` must be refused now.
 bool RejectWhileBusy(const server::CommandSpec& spec, std::string* error);

@@ -28,6 +28,7 @@ constexpr uint32_t kNoWrites = 1 << 1;
 
 constexpr int kHookInstructions = 100000;  // Redis's count hook period.
 constexpr int kGcPeriod = 50;              // A GC step every this many scripts, as Redis.
+constexpr int64_t kPollIntervalMs = 10;    // How often a busy script lets its thread's clients in.
 
 // Parses a shebang line. Returns false with *error set (Redis's texts) if it is not valid.
 // *skip is how much of the body to leave out: the line without its '\n', so line numbers stay.
@@ -100,6 +101,16 @@ void CountHook(lua_State* L, lua_Debug*) {
               "killing the script using the SCRIPT KILL command.",
               static_cast<long long>(MonotonicUs() / 1000 - s->start_ms()));
     BusyScripts::Get().MarkTimedOut(s);
+  }
+  if (s->timed_out()) {
+    // Answer this thread's other clients now and then (BUSY, or SCRIPT KILL for this script).
+    thread_local int64_t last_poll_ms = 0;
+    int64_t now_ms = MonotonicUs() / 1000;
+    BusyPoller poll = GetBusyPoller();
+    if (poll != nullptr && now_ms - last_poll_ms >= kPollIntervalMs) {
+      last_poll_ms = now_ms;
+      poll();
+    }
   }
   if (s->killed()) {
     SHOAL_LOG(kWarning, "Lua script killed by user with SCRIPT KILL.");

@@ -198,3 +198,44 @@ def test_flush_from_another_connection(redis_ref, shoal):
     out = _both(redis_ref, shoal, flush_from_another_connection)
     assert all(r.startswith(b"-NOSCRIPT") for r in out[11:19])
     assert out[-1] == b"$2\r\nk7\r\n"  # EVAL of the same body registered it again.
+
+
+# The same scenarios on a one-thread Shoal: every connection shares the script's thread, which
+# answers them from the script's hook (BUSY, SCRIPT KILL) while the script runs.
+
+def test_busy_script_killed_one_thread(redis_ref, shoal_one_thread):
+    out = _both(redis_ref, shoal_one_thread, busy_script_killed)
+    assert out[3] == b"+OK\r\n"
+
+
+def test_busy_script_unkillable_one_thread(redis_ref, shoal_one_thread):
+    out = _both(redis_ref, shoal_one_thread, busy_script_unkillable)
+    assert out[1].startswith(b"-UNKILLABLE")
+
+
+def test_busy_script_killed_inside_pcall_one_thread(redis_ref, shoal_one_thread):
+    out = _both(redis_ref, shoal_one_thread, busy_script_killed_inside_pcall)
+    assert out[1] == b"+OK\r\n"
+
+
+def test_busy_pipelined_behind_script_one_thread(redis_ref, shoal_one_thread):
+    """Commands pipelined behind the busy EVAL on its own connection wait for it (they are not
+    answered BUSY); another connection's SCRIPT KILL ends it and they run in order."""
+    def scenario(port):
+        def run(port):
+            out = []
+            with RespConnection(port) as runner:
+                from resp import encode_command
+                runner.send_raw(encode_command(["EVAL", "while true do end", "0"]) +
+                                encode_command(["SET", "after", "1"]) +
+                                encode_command(["GET", "after"]))
+                time.sleep(0.05)
+                obs, first = _busy_observer(port)
+                out.append(first)
+                out.append(obs.call("SCRIPT", "KILL"))
+                out += [runner.read_reply().raw for _ in range(3)]
+                obs.close()
+            return out
+        return _with_threshold(port, run)
+    out = _both(redis_ref, shoal_one_thread, scenario)
+    assert out[-1] == b"$1\r\n1\r\n"
