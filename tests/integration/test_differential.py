@@ -17,7 +17,9 @@ PENDING = {
 def _params():
     for path in harness.script_paths():
         marks = []
-        if path.stem in PENDING and os.environ.get("SHOAL_BIN") != "redis":
+        # With one shard nothing spans shards: pending scripts about that pass already.
+        if (path.stem in PENDING and os.environ.get("SHOAL_BIN") != "redis"
+                and os.environ.get("SHOAL_THREADS", "2") != "1"):
             marks.append(pytest.mark.xfail(reason=PENDING[path.stem], strict=True))
         yield pytest.param(path, id=path.stem, marks=marks)
 
