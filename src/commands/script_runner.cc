@@ -10,6 +10,7 @@
 #include "protocol/reply_builder.h"
 #include "server/command_context.h"
 #include "server/server_state.h"
+#include "server/command_table.h"
 #include "server/thread_state.h"
 
 namespace shoal::cmd {
@@ -63,6 +64,18 @@ void LocalRunner::Call(absl::Span<const std::string_view> argv, int resp, std::s
     if (*id < 0 || *id >= shard_.num_dbs()) return out.Error(protocol::kErrDbIndex);
     db_index_ = static_cast<int>(*id);
     return out.Ok();
+  }
+  std::vector<std::string_view> nonblocking;
+  if (spec->name == "blmpop" || spec->name == "bzmpop") {
+    // Nothing may wait inside a script: Redis runs these as if they timed out at once, so they
+    // are LMPOP / ZMPOP once the timeout is checked.
+    std::optional<long double> timeout = ParseLongDouble(argv[1]);
+    if (!timeout) return out.Error("ERR timeout is not a float or out of range");
+    if (*timeout < 0) return out.Error("ERR timeout is negative");
+    nonblocking.push_back(spec->name == "blmpop" ? "lmpop" : "zmpop");
+    nonblocking.insert(nonblocking.end(), argv.begin() + 2, argv.end());
+    argv = nonblocking;
+    spec = server::GlobalCommandTable().Find(nonblocking[0]);
   }
   if (!RunsHere(*spec, argv)) return out.Error(kErrCrossShard);
   server::CommandContext ctx(spec, argv, &out, &shard_, db_index_, nullptr);
