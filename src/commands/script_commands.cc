@@ -51,7 +51,9 @@ void EvalAcrossShards(CommandContext& ctx) {
       "ERR Shoal: scripts whose declared keys live on several shards are not supported yet");
 }
 
-void ScriptLoad(CommandContext& ctx) { script::LuaEngine::ThisThread().Load(ctx.arg(2), ctx.reply()); }
+void ScriptLoad(CommandContext& ctx) {
+  script::LuaEngine::ThisThread().Load(ctx.arg(2), ctx.reply());
+}
 
 void ScriptExists(CommandContext& ctx) {
   ctx.reply().ArrayHeader(ctx.argc() - 2);
@@ -62,8 +64,8 @@ void ScriptExists(CommandContext& ctx) {
 
 void ScriptFlush(CommandContext& ctx) {
   // ASYNC and SYNC both free the cache at once: it is small, and each VM rebuilds itself lazily.
-  if (ctx.argc() > 3 || (ctx.argc() == 3 && !ArgIs(ctx.arg(2), "ASYNC") &&
-                         !ArgIs(ctx.arg(2), "SYNC"))) {
+  if (ctx.argc() > 3 ||
+      (ctx.argc() == 3 && !ArgIs(ctx.arg(2), "ASYNC") && !ArgIs(ctx.arg(2), "SYNC"))) {
     return ctx.ReplyError("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
   }
   script::ScriptRegistry::Get().Flush();
@@ -110,8 +112,12 @@ void RegisterScriptCommands(server::CommandTable& table) {
   using namespace server;
   constexpr uint32_t kEvalFlags = kNoScript | kStale;
   auto add = [&](const char* name, uint32_t flags, CommandHandler h) {
-    table.Add({.name = name, .arity = -3, .flags = flags, .handler = h,
-               .coordinator = EvalAcrossShards, .get_keys = NumkeysKeys<0, 2>});
+    table.Add({.name = name,
+               .arity = -3,
+               .flags = flags,
+               .handler = h,
+               .coordinator = EvalAcrossShards,
+               .get_keys = NumkeysKeys<0, 2>});
   };
   add("eval", kEvalFlags, Eval);
   add("evalsha", kEvalFlags, EvalSha);

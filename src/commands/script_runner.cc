@@ -9,8 +9,8 @@
 #include "protocol/errors.h"
 #include "protocol/reply_builder.h"
 #include "server/command_context.h"
-#include "server/server_state.h"
 #include "server/command_table.h"
+#include "server/server_state.h"
 #include "server/thread_state.h"
 
 namespace shoal::cmd {
@@ -25,10 +25,10 @@ void AppendError(std::string* reply, std::string_view line) {
 
 // Keyless commands that never leave the shard they run on (no fan-out, no client state).
 bool KeylessLocal(const server::CommandSpec& spec) {
-  static constexpr std::string_view kLocal[] = {"ping", "echo", "time", "lastsave", "command",
-                                                "command|count", "command|info", "command|docs",
-                                                "command|list", "command|getkeys",
-                                                "object|help", "config|help"};
+  static constexpr std::string_view kLocal[] = {
+      "ping",          "echo",         "time",         "lastsave",     "command",
+      "command|count", "command|info", "command|docs", "command|list", "command|getkeys",
+      "object|help",   "config|help"};
   for (std::string_view name : kLocal) {
     if (spec.name == name) return true;
   }

@@ -67,8 +67,8 @@ bool RejectWhileBusy(const server::CommandSpec& spec, std::string* error) {
   if (!BusyScripts::Get().busy()) return false;
   // Redis 7.0's commands flagged allow-busy (COMMAND INFO lists them).
   static constexpr std::string_view kAllowed[] = {
-      "auth",  "discard", "function|kill", "function|stats", "hello", "multi",  "quit",
-      "replconf", "reset", "script|kill", "shutdown",      "unwatch", "watch"};
+      "auth",     "discard", "function|kill", "function|stats", "hello",   "multi", "quit",
+      "replconf", "reset",   "script|kill",   "shutdown",       "unwatch", "watch"};
   for (std::string_view name : kAllowed) {
     if (spec.name == name) return false;
   }

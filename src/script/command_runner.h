@@ -24,8 +24,8 @@ class CommandRunner {
   virtual void Call(absl::Span<const std::string_view> argv, int resp, std::string* reply) = 0;
 
   // Set by the engine for the length of one script.
-  bool read_only = false;               // EVAL_RO, EVALSHA_RO, or a no-writes shebang.
-  RunningScript* running = nullptr;     // For the write-vs-SCRIPT KILL race (see busy.h).
+  bool read_only = false;            // EVAL_RO, EVALSHA_RO, or a no-writes shebang.
+  RunningScript* running = nullptr;  // For the write-vs-SCRIPT KILL race (see busy.h).
 };
 
 // Redis's checks on a command called from a script, in Redis's order: known command (and

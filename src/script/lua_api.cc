@@ -194,7 +194,8 @@ int AclCheckCmd(lua_State* L) {
     return RaiseError(L, "redis.acl_check_cmd can only be called inside a script invocation");
   }
   int argc = lua_gettop(L);
-  if (argc == 0) return RaiseError(L, "Please specify at least one argument for this redis lib call");
+  if (argc == 0)
+    return RaiseError(L, "Please specify at least one argument for this redis lib call");
   bool bad_args, known = false;
   {
     std::vector<std::string> args;

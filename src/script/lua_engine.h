@@ -25,9 +25,9 @@ struct lua_State;
 namespace shoal::script {
 
 struct EvalRequest {
-  bool by_sha = false;    // EVALSHA: `sha` names the script; else `body` is the script.
+  bool by_sha = false;  // EVALSHA: `sha` names the script; else `body` is the script.
   std::string_view body;
-  std::string_view sha;   // As given (any case).
+  std::string_view sha;  // As given (any case).
   absl::Span<const std::string_view> keys;
   absl::Span<const std::string_view> args;
   bool ro_command = false;  // EVAL_RO / EVALSHA_RO.

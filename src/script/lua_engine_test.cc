@@ -117,9 +117,8 @@ TEST(LuaEngineTest, ErrorFormats) {
   std::string body = "error('boom')";
   EXPECT_EQ(Eval(body), "-ERR user_script:1: boom" + Suffix(body) + "\r\n");
   body = "return redis.call()";
-  EXPECT_EQ(Eval(body),
-            "-ERR Please specify at least one argument for this redis lib call" + Suffix(body) +
-                "\r\n");
+  EXPECT_EQ(Eval(body), "-ERR Please specify at least one argument for this redis lib call" +
+                            Suffix(body) + "\r\n");
   EXPECT_EQ(Eval("return redis.error_reply('My error')"), "-My error\r\n");
   EXPECT_EQ(Eval("return redis.error_reply('oops')"), "-ERR oops\r\n");
   EXPECT_EQ(Eval("return +"),

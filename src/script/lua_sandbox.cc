@@ -177,8 +177,8 @@ void BuildSandbox(lua_State* L) {
   lua_setfield(L, -2, "setmetatable");
 
   // Each library table becomes a proxy; strings' metatable reads through the string proxy.
-  for (const char* lib : {"string", "table", "math", "cjson", "struct", "bit", "coroutine",
-                          "redis"}) {
+  for (const char* lib :
+       {"string", "table", "math", "cjson", "struct", "bit", "coroutine", "redis"}) {
     lua_getfield(L, -1, lib);
     ProxyTop(L);
     lua_setfield(L, -2, lib);
