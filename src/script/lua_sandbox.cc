@@ -9,7 +9,8 @@ extern "C" {
 
 #include "script/lua_api.h"
 
-extern "C" int luaopen_struct(lua_State* L);  // lua_struct.cc
+extern "C" int luaopen_struct(lua_State* L);    // lua_struct.cc
+extern "C" int luaopen_cmsgpack(lua_State* L);  // lua_cmsgpack.cc
 
 namespace shoal::script {
 
@@ -155,7 +156,7 @@ void BuildSandbox(lua_State* L) {
   OpenLib(L, "cjson", luaopen_cjson);
   OpenLib(L, "struct", luaopen_struct);
   OpenLib(L, "bit", luaopen_bit);
-  // cmsgpack: Debian packages no lua-cmsgpack for Lua 5.1, so scripts do not get it.
+  OpenLib(L, "cmsgpack", luaopen_cmsgpack);
 
   lua_pushvalue(L, LUA_GLOBALSINDEX);  // G: the real globals.
   for (const char* name : {"dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy"}) {
@@ -178,7 +179,7 @@ void BuildSandbox(lua_State* L) {
 
   // Each library table becomes a proxy; strings' metatable reads through the string proxy.
   for (const char* lib :
-       {"string", "table", "math", "cjson", "struct", "bit", "coroutine", "redis"}) {
+       {"string", "table", "math", "cjson", "struct", "cmsgpack", "bit", "coroutine", "redis"}) {
     lua_getfield(L, -1, lib);
     ProxyTop(L);
     lua_setfield(L, -2, lib);

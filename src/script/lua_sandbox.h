@@ -16,7 +16,7 @@ extern "C" {
 
 namespace shoal::script {
 
-// Opens the libraries (base, table, string, math, cjson, struct, bit), registers the redis API,
+// Opens the libraries (base, table, string, math, cjson, struct, cmsgpack, bit), registers the redis API,
 // removes what Redis removes, and locks everything. Leaves the stack as it found it.
 void BuildSandbox(lua_State* L);
 
