@@ -11,7 +11,7 @@ namespace shoal::script {
 namespace {
 
 std::mutex mu;
-std::vector<RunningScript*> running;  // Guarded by mu.
+std::vector<RunningScript*> running;  // Scripts past the threshold. Guarded by mu.
 
 }  // namespace
 
@@ -20,20 +20,22 @@ BusyScripts& BusyScripts::Get() {
   return *scripts;
 }
 
-void BusyScripts::Begin(RunningScript* script) {
-  std::lock_guard<std::mutex> lock(mu);
-  running.push_back(script);
-}
+// Only scripts past the threshold are registered: SCRIPT KILL considers no other, and the
+// common case (a script that ends in time) then costs no lock at all.
+void BusyScripts::Begin(RunningScript*) {}
 
 void BusyScripts::End(RunningScript* script) {
+  if (!script->timed_out_.load()) return;  // Set only by this thread (MarkTimedOut).
   std::lock_guard<std::mutex> lock(mu);
   running.erase(std::remove(running.begin(), running.end(), script), running.end());
-  if (script->timed_out_.load()) timed_out_count_.fetch_sub(1);
+  timed_out_count_.fetch_sub(1);
 }
 
 void BusyScripts::MarkTimedOut(RunningScript* script) {
+  if (script->timed_out_.load()) return;
   std::lock_guard<std::mutex> lock(mu);
-  if (script->timed_out_.exchange(true)) return;
+  script->timed_out_.store(true);
+  running.push_back(script);
   timed_out_count_.fetch_add(1);
 }
 
@@ -41,9 +43,8 @@ KillResult BusyScripts::Kill() {
   std::lock_guard<std::mutex> lock(mu);
   bool any = false, unkillable = false;
   for (RunningScript* s : running) {
-    // Only a script past the threshold is "busy": Redis reads SCRIPT KILL only then (before,
-    // the command waits for the script to end and finds nothing to kill).
-    if (!s->timed_out_.load()) continue;
+    // Only a script past the threshold is "busy" (and registered): Redis reads SCRIPT KILL only
+    // then (before, the command waits for the script to end and finds nothing to kill).
     int expected = RunningScript::kRunning;
     if (s->state_.compare_exchange_strong(expected, RunningScript::kKilled) ||
         expected == RunningScript::kKilled) {

@@ -55,7 +55,8 @@ class BusyScripts {
  public:
   static BusyScripts& Get();
 
-  // The script's thread, when it starts and when it ends (whatever the outcome).
+  // The script's thread, when it starts and when it ends (whatever the outcome). Lock-free
+  // unless the script went past the threshold.
   void Begin(RunningScript* script);
   void End(RunningScript* script);
   // The script's thread, from its hook, once the threshold has passed. Idempotent.
