@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
   } else {
     SHOAL_LOG(kWarning, "Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
   }
+  shoal::script::AbortScriptsForShutdown();  // A busy script would hold its thread forever.
   shards.StopAndJoin();
   listeners.clear();
   SHOAL_LOG(kNotice, "Shoal is now ready to exit, bye bye...");

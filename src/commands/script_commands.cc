@@ -36,7 +36,10 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
   req.ro_command = read_only;
   req.busy_ms = ctx.server().config.busy_reply_threshold.load(std::memory_order_relaxed);
   LocalRunner runner(ctx.shard(), ctx.db_index());
+  size_t before = ctx.reply().buffer()->size();
   script::LuaEngine::ThisThread().Eval(req, runner, ctx.reply());
+  // Stopped by shutdown: like Redis, which exits from inside the script, send nothing.
+  if (script::ScriptsAborted()) ctx.reply().buffer()->resize(before);
 }
 
 void Eval(CommandContext& ctx) { EvalGeneric(ctx, false, false); }

@@ -61,6 +61,13 @@ namespace {
 std::atomic<BusyPoller> busy_poller{nullptr};
 }  // namespace
 
+namespace {
+std::atomic<bool> aborted{false};
+}  // namespace
+
+void AbortScriptsForShutdown() { aborted.store(true); }
+bool ScriptsAborted() { return aborted.load(std::memory_order_relaxed); }
+
 void SetBusyPoller(BusyPoller poller) { busy_poller.store(poller); }
 BusyPoller GetBusyPoller() { return busy_poller.load(std::memory_order_relaxed); }
 

@@ -80,6 +80,12 @@ using BusyPoller = void (*)();
 void SetBusyPoller(BusyPoller poller);
 BusyPoller GetBusyPoller();
 
+// Shutdown (SHUTDOWN, SIGTERM): every running script stops at its next hook, written or not,
+// so that its thread can end; as in Redis, a busy script does not hold the server up. Whoever
+// persists data at shutdown must not rely on a script having completed.
+void AbortScriptsForShutdown();
+bool ScriptsAborted();
+
 // Redis refuses most commands while a script is busy. Returns true and sets *error to the reply
 // line when `spec` must be refused now.
 bool RejectWhileBusy(const server::CommandSpec& spec, std::string* error);

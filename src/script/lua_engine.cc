@@ -94,6 +94,11 @@ void SetArray(lua_State* L, const char* name, absl::Span<const std::string_view>
 void CountHook(lua_State* L, lua_Debug*) {
   ScriptRun* run = CurrentRun(L);
   if (run == nullptr || run->running == nullptr) return;
+  if (ScriptsAborted()) {
+    lua_sethook(L, CountHook, LUA_MASKLINE, 0);
+    PushErrorTable(L, "ERR Script aborted: the server is shutting down");
+    lua_error(L);
+  }
   RunningScript* s = run->running;
   if (!s->timed_out() && run->busy_ms > 0 && MonotonicUs() / 1000 - s->start_ms() >= run->busy_ms) {
     SHOAL_LOG(kWarning,
@@ -237,7 +242,8 @@ void LuaEngine::Eval(const EvalRequest& req, CommandRunner& runner, protocol::Re
   runner.read_only = req.ro_command || (!(flags & kCompatMode) && (flags & kNoWrites));
   runner.running = &running;
   SetCurrentRun(L, &run);
-  if (req.busy_ms > 0) lua_sethook(L, CountHook, LUA_MASKCOUNT, kHookInstructions);
+  // Always: even with the threshold off (0), the hook lets shutdown stop the script.
+  lua_sethook(L, CountHook, LUA_MASKCOUNT, kHookInstructions);
   BusyScripts::Get().Begin(&running);
   int err = lua_pcall(L, 0, 1, -2);
   BusyScripts::Get().End(&running);

@@ -16,8 +16,8 @@ extern "C" {
 
 namespace shoal::script {
 
-// Opens the libraries (base, table, string, math, cjson, struct, cmsgpack, bit), registers the redis API,
-// removes what Redis removes, and locks everything. Leaves the stack as it found it.
+// Opens the libraries (base, table, string, math, cjson, struct, cmsgpack, bit), registers the
+// redis API, removes what Redis removes, and locks everything. Leaves the stack as it found it.
 void BuildSandbox(lua_State* L);
 
 // Pushes the real (writable from C) globals table: KEYS and ARGV are set there.

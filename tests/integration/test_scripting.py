@@ -239,3 +239,28 @@ def test_busy_pipelined_behind_script_one_thread(redis_ref, shoal_one_thread):
         return _with_threshold(port, run)
     out = _both(redis_ref, shoal_one_thread, scenario)
     assert out[-1] == b"$1\r\n1\r\n"
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_shutdown_nosave_during_busy_script(threads):
+    """SHUTDOWN NOSAVE while a script is busy stops the server, as in Redis (whose reply is
+    none: the connection closes)."""
+    results = {}
+    for name, server in (("redis", servers.make_redis("redis-shutdown")),
+                         ("shoal", servers.make_shoal(threads=threads))):
+        server.start()
+        try:
+            with RespConnection(server.port) as admin:
+                admin.call("CONFIG", "SET", "busy-reply-threshold", str(THRESHOLD_MS))
+            runner = RespConnection(server.port)
+            _send(runner, "EVAL", "redis.call('set', 'x', 1) while true do end", "0")
+            time.sleep(0.05)
+            obs, first = _busy_observer(server.port)
+            _send(obs, "SHUTDOWN", "NOSAVE")
+            server.proc.wait(timeout=10)
+            results[name] = (first, obs.is_closed_by_peer(), runner.is_closed_by_peer())
+            obs.close()
+            runner.close()
+        finally:
+            server.cleanup()
+    assert results["shoal"] == results["redis"]
