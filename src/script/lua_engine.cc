@@ -132,8 +132,10 @@ int Panic(lua_State* L) {
 }
 
 // Reads field `name` of the table at the top as a string ("" if absent).
+// Raw: this runs outside any protected call, where a metamethod's error would abort the process.
 std::string StringField(lua_State* L, const char* name, bool* present) {
-  lua_getfield(L, -1, name);
+  lua_pushstring(L, name);
+  lua_rawget(L, -2);
   *present = lua_isstring(L, -1);
   std::string out;
   if (*present) {
@@ -260,6 +262,8 @@ void LuaEngine::Eval(const EvalRequest& req, CommandRunner& runner, protocol::Re
       std::string msg = StringField(L, "err", &has_msg);
       std::string source = StringField(L, "source", &has_source);
       std::string line = StringField(L, "line", &has_line);
+      // error({}) and the like: Redis 7.0.15 crashes on them; say something useful instead.
+      if (!has_msg) msg = "ERR unknown error (an error table without an 'err' string)";
       if (has_line && has_source) msg += " script: " + sha + ", on " + source + ":" + line + ".";
       out.Error(msg);
     }

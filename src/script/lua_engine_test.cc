@@ -148,6 +148,13 @@ TEST(LuaEngineTest, Sandbox) {
   EXPECT_EQ(Eval("return ('abc'):upper()"), "$3\r\nABC\r\n");
 }
 
+TEST(LuaEngineTest, ErrorTablesAreReadRaw) {
+  // Redis 7.0.15 crashes on these (its error extraction runs metamethods unprotected).
+  std::string body = "error(setmetatable({err='meta'}, {__index = function() error('x') end}))";
+  EXPECT_EQ(Eval(body), "-meta" + Suffix(body) + "\r\n");
+  EXPECT_EQ(Eval("error({x = 1})").substr(0, 1), "-");
+}
+
 TEST(LuaEngineTest, RandomIsRedisLrand48) {
   // math.randomseed(0) puts the generator where Redis's srand48(0) does.
   EXPECT_EQ(Eval("math.randomseed(0) return tostring(math.random())"),
