@@ -510,3 +510,44 @@ def test_msetnx_overlapping(port):
             c.close()
     assert not violations, "\n".join(violations)
     assert rounds >= 20 and winners >= rounds, (rounds, winners)
+
+
+# --- (i) transfers in MULTI/EXEC, audited by one multi-key read -----------------------------------
+
+ACCOUNTS = [f"at:acct{i}" for i in range(16)]
+START_BALANCE = 1000
+
+
+def transferrer(run, c, rng):
+    src, dst = rng.sample(ACCOUNTS, 2)
+    amount = rng.randint(1, 50)
+    r = c.transaction([["DECRBY", src, str(amount)], ["INCRBY", dst, str(amount)]])
+    if not (isinstance(r, list) and len(r) == 2 and all(isinstance(x, int) for x in r)):
+        run.violation(f"transfer {src} -> {dst} of {amount}: EXEC replied {r!r}")
+    run.count("transfers")
+
+
+def mget_auditor(run, c, rng):
+    values = c.call("MGET", *ACCOUNTS)
+    total = sum(int(v) for v in values)
+    if total != START_BALANCE * len(ACCOUNTS):
+        run.violation(f"MGET total {total}: {dict(zip(ACCOUNTS, values))}")
+    run.count("audits")
+
+
+def test_transfers_seen_whole_by_mget(port):
+    """A transaction's writes on two shards are seen together by a multi-key read (MGET), not only
+    by another transaction: the total over all accounts never changes."""
+    prepare(port, ["MSET", *mset_args(ACCOUNTS, str(START_BALANCE))])
+    run = Run(port)
+    for i in range(4):
+        run.add(f"transferrer{i}", transferrer)
+    for i in range(3):
+        run.add(f"auditor{i}", mget_auditor)
+    run.go().check(transfers=50, audits=50)
+    c = Client(port)
+    try:
+        values = c.call("MGET", *ACCOUNTS)
+    finally:
+        c.close()
+    assert sum(int(v) for v in values) == START_BALANCE * len(ACCOUNTS), values
