@@ -551,3 +551,111 @@ def test_transfers_seen_whole_by_mget(port):
     finally:
         c.close()
     assert sum(int(v) for v in values) == START_BALANCE * len(ACCOUNTS), values
+
+
+# --- (j) *STORE commands read a consistent snapshot -----------------------------------------------
+
+def set_storer(run, c, rng, sid):
+    """SUNIONSTORE of all the sets must hold every token once; SINTERSTORE of two sets nothing
+    (a token is in one set at a time). A torn SMOVE or a torn read shows in either."""
+    n = c.call("SUNIONSTORE", f"at:union{sid}", *SETS)
+    if n != len(TOKENS):
+        run.violation(f"SUNIONSTORE of {SETS} stored {n!r} members, want {len(TOKENS)}")
+    a, b = rng.sample(SETS, 2)
+    n = c.call("SINTERSTORE", f"at:inter{sid}", a, b)
+    if n != 0:
+        both_sets = c.call("SMEMBERS", f"at:inter{sid}")
+        run.violation(f"SINTERSTORE {a} {b} stored {n!r}: {both_sets!r} were in both")
+    run.count("stores")
+
+
+def test_set_stores_see_whole_moves(port):
+    prepare(port, *[["SADD", SETS[i % len(SETS)], t] for i, t in enumerate(TOKENS)])
+    run = Run(port)
+    for i in range(4):
+        run.add(f"mover{i}", smover)
+    for i in range(3):
+        run.add(f"storer{i}", set_storer, i)
+    run.go().check(moves=100, stores=30)
+
+
+ZSETS = [f"at:zset{i}" for i in range(8)]
+
+
+def zmover_owned(run, c, rng, wid):
+    """Each mover owns its own members, so its ZREM/ZADD pairs never race with another mover's
+    and must both succeed; the auditors check totals while the pairs run."""
+    members = [f"z{wid}:{j}" for j in range(8)]
+    m = rng.choice(members)
+    where = c.transaction([["ZSCORE", z, m] for z in ZSETS])
+    if not isinstance(where, list) or sum(v is not None for v in where) != 1:
+        run.violation(f"member {m} found in {where!r}")
+        return
+    src = ZSETS[next(i for i, v in enumerate(where) if v is not None)]
+    dst = rng.choice([z for z in ZSETS if z != src])
+    r = c.transaction([["ZREM", src, m], ["ZADD", dst, where[ZSETS.index(src)], m]])
+    if r != [1, 1]:
+        run.violation(f"ZREM {src} / ZADD {dst} {m}: EXEC replied {r!r}")
+    run.count("moves")
+
+
+def zscore_of(member):
+    """Each member's own score: a member counted twice by ZUNIONSTORE shows a doubled score."""
+    w, j = member[1:].split(":")
+    return str(int(w) * 8 + int(j) + 1)
+
+
+def zset_auditor(run, c, rng, sid):
+    n = c.call("ZUNIONSTORE", f"at:zunion{sid}", str(len(ZSETS)), *ZSETS)
+    if n != 32:
+        run.violation(f"ZUNIONSTORE of {ZSETS} stored {n!r} members, want 32")
+    flat = c.call("ZRANGE", f"at:zunion{sid}", "0", "-1", "WITHSCORES")
+    wrong = {m: s for m, s in zip(flat[::2], flat[1::2]) if s != zscore_of(m.decode()).encode()}
+    if wrong:
+        run.violation(f"ZUNIONSTORE summed these members' scores over several sets: {wrong}")
+    run.count("audits")
+
+
+def test_zset_moves_in_multi_seen_whole_by_zunionstore(port):
+    """Four movers move their own members between eight sorted sets, each move a MULTI with ZREM
+    and ZADD; ZUNIONSTORE of all the sets always stores all 32 members, each with its own
+    score (a member caught in two sets would have its score summed)."""
+    prepare(port, *[["ZADD", ZSETS[(w * 8 + j) % len(ZSETS)], zscore_of(f"z{w}:{j}"), f"z{w}:{j}"]
+                    for w in range(4) for j in range(8)])
+    run = Run(port)
+    for i in range(4):
+        run.add(f"mover{i}", zmover_owned, i)
+    for i in range(3):
+        run.add(f"auditor{i}", zset_auditor, i)
+    run.go().check(moves=50, audits=30)
+
+
+# --- (k) BITOP reads all its sources at one moment ------------------------------------------------
+
+BITKEYS = [f"at:bits{i}" for i in range(8)]
+
+
+def bits_writer(run, c, rng):
+    r = c.call("MSET", *mset_args(BITKEYS, rng.randbytes(8)))
+    if r != b"OK":
+        run.violation(f"MSET replied {r!r}")
+    run.count("writes")
+
+
+def bitop_reader(run, c, rng, sid):
+    """The sources always hold one value (an even number of copies of it): XOR is all zeros."""
+    n = c.call("BITOP", "XOR", f"at:xor{sid}", *BITKEYS)
+    got = c.call("GET", f"at:xor{sid}")
+    if n != 8 or got != bytes(8):
+        run.violation(f"BITOP XOR of {len(BITKEYS)} equal keys returned {n!r}, stored {got!r}")
+    run.count("reads")
+
+
+def test_bitop_sees_whole_mset(port):
+    prepare(port, ["MSET", *mset_args(BITKEYS, bytes(8))])
+    run = Run(port)
+    for i in range(4):
+        run.add(f"writer{i}", bits_writer)
+    for i in range(4):
+        run.add(f"reader{i}", bitop_reader, i)
+    run.go().check(writes=50, reads=50)

@@ -347,3 +347,41 @@ def concurrent_watchers(port):
 def test_concurrent_watchers_one_winner(redis_ref, shoal):
     t = both(redis_ref, shoal, concurrent_watchers)
     assert t == [1, True, b"$1\r\n1\r\n", [b"$7\r\ntouched\r\n"], 1], t
+
+
+# --- whole transactions in one write --------------------------------------------------------------
+
+def pipelined(port, resp3):
+    """Clients send MULTI ... EXEC (and commands before and after) in one write, as pipelining
+    libraries do: the replies come back in order, and another client's write that arrives in the
+    same moment lands before or after the whole transaction, never inside it."""
+    out = []
+    with conn(port, resp3) as c, conn(port) as other:
+        batch = [["SET", KEYS[0], "10"], ["MULTI"]]
+        batch += [["INCR", k] for k in KEYS]
+        batch += [["MGET", *KEYS], ["EXEC"], ["GET", KEYS[0]], ["MULTI"], ["NOSUCHCOMMAND"],
+                  ["SET", KEYS[1], "aborted"], ["EXEC"], ["GET", KEYS[1]],
+                  ["WATCH", KEYS[2]], ["SET", KEYS[2], "self"], ["MULTI"], ["DEL", KEYS[2]],
+                  ["EXEC"], ["MULTI"], ["DEL", KEYS[3]], ["DISCARD"], ["EXISTS", KEYS[2], KEYS[3]]]
+        c.send_raw(b"".join(encode_command(a) for a in batch))
+        out += [c.read_reply().raw for _ in batch]
+        # Two transactions back to back from each of two clients, sent in one write each.
+        mine = [["MULTI"], *[["SET", k, "c"] for k in KEYS], ["EXEC"]] * 2
+        theirs = [["MULTI"], *[["SET", k, "o"] for k in KEYS], ["EXEC"], ["MGET", *KEYS]]
+        c.send_raw(b"".join(encode_command(a) for a in mine))
+        other.send_raw(b"".join(encode_command(a) for a in theirs))
+        out += [c.read_reply().raw for _ in mine]
+        replies = [other.read_reply().raw for _ in theirs]
+        out += replies[:-1]
+        # Whoever ran last, the other client's MGET sees one writer's values only.
+        out.append(replies[-1].count(b"$1\r\nc\r\n") in (0, len(KEYS)))
+    return out
+
+
+@pytest.mark.parametrize("resp3", [False, True], ids=["RESP2", "RESP3"])
+def test_pipelined_transactions(redis_ref, shoal, resp3):
+    t = both(redis_ref, shoal, pipelined, resp3)
+    assert t[19].startswith(b"*17\r\n:11\r\n:1\r\n") and t[20] == b"$2\r\n11\r\n", t[19:21]
+    assert t[24].startswith(b"-EXECABORT") and t[25] == b"$1\r\n1\r\n", t[24:26]
+    assert t[30] == NIL[resp3] and t[34] == b":2\r\n", t[30:35]
+    assert t[-1] is True
