@@ -131,20 +131,23 @@ class Run:
 
     def go(self):
         self.deadline = time.monotonic() + self.seconds
-        start = threading.Barrier(len(self.workers))
+        start = threading.Barrier(len(self.workers), timeout=30)
 
         def body(index, name, fn, args):
-            client = Client(self.port)
+            client = None
             rng = random.Random(index)
             try:
+                client = Client(self.port)
                 start.wait()
                 while not self.done():
                     fn(self, client, rng, *args)
             except Exception as e:  # Reported by check(); the other threads stop.
+                start.abort()  # Releases threads still waiting to start.
                 with self.lock:
                     self.errors.append(f"{name}: {type(e).__name__}: {e}")
             finally:
-                client.close()
+                if client is not None:
+                    client.close()
 
         threads = [threading.Thread(target=body, args=(i, *w), daemon=True)
                    for i, w in enumerate(self.workers)]
@@ -480,7 +483,7 @@ def test_msetnx_overlapping(port):
             keys = [f"at:nx{rounds}:{j}" for j in range(16)]
             key_sets = [rng.sample(keys, rng.randint(2, 8)) for _ in range(MSETNX_CLIENTS)]
             results = [None] * MSETNX_CLIENTS
-            barrier = threading.Barrier(MSETNX_CLIENTS + 1)
+            barrier = threading.Barrier(MSETNX_CLIENTS + 1, timeout=30)
             threads = [threading.Thread(target=msetnx_round,
                                         args=(rounds, clients, barrier, results, i, key_sets))
                        for i in range(MSETNX_CLIENTS)]
