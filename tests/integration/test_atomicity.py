@@ -1,11 +1,18 @@
 """Concurrency tests that fail if a multi-key command or a transaction is not atomic.
 
 Each test runs writer and reader threads (one raw connection each) for a few seconds against a
-Shoal with four shard threads, on keys spread over the shards (sixteen keys, or eight key pairs,
-so that some of them are certainly on different shards). Readers check an invariant that holds
-between any two complete writes and breaks if a reader ever sees half of one; the tolerance is
-zero. With SHOAL_BIN=redis the same tests run against redis-server, which checks the tests
-themselves.
+Shoal with four shard threads, on keys spread over the shards (eight or sixteen keys, or eight
+key pairs, so that some of them are all but certainly on different shards). Readers check an
+invariant that holds between any two complete writes and breaks if a reader ever sees half of
+one; the tolerance is zero. Each test also requires a minimum amount of work, so that a run in
+which the race never happened cannot pass. With SHOAL_BIN=redis the same tests run against
+redis-server, which checks the tests themselves.
+
+  MSET vs MGET; MULTI SET... vs MULTI GET...; RENAME/RENAMENX ping-pong vs EXISTS and MGET;
+  SMOVE vs MULTI SCARD... and SUNION; LMOVE vs MULTI LLEN...; DEL/UNLINK vs MSET vs EXISTS;
+  WATCH-based increments (final value = successful EXECs); MSETNX on overlapping key sets;
+  MULTI transfers vs MGET totals; SMOVE vs SUNIONSTORE/SINTERSTORE; MULTI ZREM+ZADD vs
+  ZUNIONSTORE; MSET vs BITOP XOR.
 
 Environment:
   SHOAL_ATOMICITY_SECONDS  seconds each test runs its threads (default 3; raise it for a soak).
