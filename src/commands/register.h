@@ -28,6 +28,7 @@ void RegisterZSetCommands(server::CommandTable& table);
 void RegisterBitmapCommands(server::CommandTable& table);
 void RegisterHyperLogLogCommands(server::CommandTable& table);
 void RegisterScriptCommands(server::CommandTable& table);
+void RegisterTransactionCommands(server::CommandTable& table);
 
 inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterStringCommands(table);
@@ -53,6 +54,7 @@ inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterBitmapCommands(table);
   RegisterHyperLogLogCommands(table);
   RegisterScriptCommands(table);
+  RegisterTransactionCommands(table);
 }
 
 }  // namespace shoal::cmd
