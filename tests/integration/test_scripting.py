@@ -253,7 +253,7 @@ def test_shutdown_nosave_during_busy_script(threads):
             with RespConnection(server.port) as admin:
                 admin.call("CONFIG", "SET", "busy-reply-threshold", str(THRESHOLD_MS))
             runner = RespConnection(server.port)
-            _send(runner, "EVAL", "redis.call('set', 'x', 1) while true do end", "0")
+            _send(runner, "EVAL", "redis.call('set', KEYS[1], 1) while true do end", "1", "x")
             time.sleep(0.05)
             obs, first = _busy_observer(server.port)
             _send(obs, "SHUTDOWN", "NOSAVE")
