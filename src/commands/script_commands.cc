@@ -35,7 +35,7 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
   req.args = ctx.args().subspan(first_arg);
   req.ro_command = read_only;
   req.busy_ms = ctx.server().config.busy_reply_threshold.load(std::memory_order_relaxed);
-  LocalRunner runner(ctx.shard(), ctx.db_index());
+  LocalRunner runner(ctx.shard(), ctx.db_index(), ctx.now_ms());
   size_t before = ctx.reply().buffer()->size();
   script::LuaEngine::ThisThread().Eval(req, runner, ctx.reply());
   // Stopped by shutdown: like Redis, which exits from inside the script, send nothing.

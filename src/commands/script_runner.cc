@@ -79,6 +79,7 @@ void LocalRunner::Call(absl::Span<const std::string_view> argv, int resp, std::s
   }
   if (!RunsHere(*spec, argv)) return out.Error(kErrCrossShard);
   server::CommandContext ctx(spec, argv, &out, &shard_, db_index_, nullptr);
+  ctx.set_now_ms(now_ms_);
   // The handler itself, not RunCommandHere: clients blocked on keys this call fills must wait
   // for the end of the script (the EVAL serves them), as in Redis, or they would see its middle.
   server::ThreadState& ts = server::ThreadState::Get();

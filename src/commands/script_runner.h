@@ -7,6 +7,7 @@
 // (see kErrCrossShard and ARCHITECTURE.md, "Scripting").
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,7 +23,9 @@ inline constexpr std::string_view kErrCrossShard =
 
 class LocalRunner : public script::CommandRunner {
  public:
-  LocalRunner(shard::Shard& shard, int db_index) : shard_(shard), db_index_(db_index) {}
+  // `now_ms`: the script's clock, frozen at its start for every command it runs.
+  LocalRunner(shard::Shard& shard, int db_index, int64_t now_ms)
+      : shard_(shard), db_index_(db_index), now_ms_(now_ms) {}
   void Call(absl::Span<const std::string_view> argv, int resp, std::string* reply) override;
 
  private:
@@ -32,6 +35,7 @@ class LocalRunner : public script::CommandRunner {
 
   shard::Shard& shard_;
   int db_index_;  // SELECT inside a script changes it for the script's later calls only.
+  int64_t now_ms_;
 };
 
 }  // namespace shoal::cmd

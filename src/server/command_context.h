@@ -61,6 +61,9 @@ class CommandContext {
     if (now_ms_ == 0) now_ms_ = UnixTimeMs();
     return now_ms_;
   }
+  // Commands run by a script see the script's start time: a key cannot expire halfway through
+  // a script either (Redis's script time snapshot).
+  void set_now_ms(int64_t ms) { now_ms_ = ms; }
 
   // Coordinator API (connection thread only). Runs `fn` on every shard in `shards` (inline for
   // this thread's own shard), then `then` here. If every shard is this one, all of it happens
