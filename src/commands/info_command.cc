@@ -11,6 +11,8 @@
 #include "absl/strings/str_format.h"
 #include "common/memory.h"
 #include "commands/helpers.h"
+#include "script/lua_engine.h"
+#include "script/registry.h"
 #include "commands/register.h"
 #include "server/thread_state.h"
 
@@ -155,6 +157,16 @@ void WriteMemory(InfoWriter& w, CommandContext& c) {
   w.Field("used_memory_peak_perc", absl::StrFormat("%.2f%%", p ? 100.0 * used / p : 100.0));
   w.Field("total_system_memory", total);
   w.Field("total_system_memory_human", Human(total));
+  // Lua scripting: every thread's VM together, and the script cache (Redis's EVAL figures).
+  int64_t lua = script::LuaEngine::TotalVmBytes();
+  size_t scripts = script::ScriptRegistry::Get().bytes();
+  w.Field("used_memory_lua", lua);
+  w.Field("used_memory_vm_eval", lua);
+  w.Field("used_memory_lua_human", Human(static_cast<uint64_t>(lua)));
+  w.Field("used_memory_scripts_eval", scripts);
+  w.Field("number_of_cached_scripts", script::ScriptRegistry::Get().size());
+  w.Field("used_memory_scripts", scripts);
+  w.Field("used_memory_scripts_human", Human(scripts));
   w.Field("maxmemory", maxmemory);
   w.Field("maxmemory_human", Human(static_cast<uint64_t>(maxmemory)));
   w.Field("maxmemory_policy", c.server().config.GetString("maxmemory-policy"));

@@ -1,5 +1,6 @@
 #include "script/lua_engine.h"
 
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -147,7 +148,19 @@ std::string StringField(lua_State* L, const char* name, bool* present) {
   return out;
 }
 
+std::atomic<int64_t> total_vm_bytes{0};
+
 }  // namespace
+
+int64_t LuaEngine::TotalVmBytes() { return total_vm_bytes.load(std::memory_order_relaxed); }
+
+void LuaEngine::ReportMemory() {
+  int64_t now = L_ == nullptr ? 0
+                              : static_cast<int64_t>(lua_gc(L_, LUA_GCCOUNT, 0)) * 1024 +
+                                    lua_gc(L_, LUA_GCCOUNTB, 0);
+  total_vm_bytes.fetch_add(now - reported_bytes_, std::memory_order_relaxed);
+  reported_bytes_ = now;
+}
 
 LuaEngine& LuaEngine::ThisThread() {
   thread_local LuaEngine engine;
@@ -156,6 +169,8 @@ LuaEngine& LuaEngine::ThisThread() {
 
 LuaEngine::~LuaEngine() {
   if (L_ != nullptr) lua_close(L_);
+  L_ = nullptr;
+  ReportMemory();
 }
 
 void LuaEngine::Reset() {
@@ -164,6 +179,7 @@ void LuaEngine::Reset() {
   L_ = luaL_newstate();
   lua_atpanic(L_, Panic);
   BuildSandbox(L_);
+  ReportMemory();
 }
 
 void LuaEngine::EnsureFresh() {
@@ -200,6 +216,7 @@ void LuaEngine::Load(std::string_view body, protocol::ReplyBuilder& out) {
   std::string error;
   if (!Prepare(sha, body, &flags, &error)) return out.Error(error);
   ScriptRegistry::Get().Add(sha, body);
+  ReportMemory();
   out.Bulk(sha);
 }
 
@@ -273,6 +290,7 @@ void LuaEngine::Eval(const EvalRequest& req, CommandRunner& runner, protocol::Re
   }
   SetCurrentRun(L, nullptr);
   lua_pop(L, 1);  // The error handler.
+  ReportMemory();
 }
 
 }  // namespace shoal::script

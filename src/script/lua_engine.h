@@ -44,6 +44,9 @@ class LuaEngine {
   // SCRIPT LOAD: compiles and registers `body`; replies its sha or the compile error.
   void Load(std::string_view body, protocol::ReplyBuilder& out);
 
+  // Bytes held by every thread's VM, as of each VM's last script (INFO used_memory_lua).
+  static int64_t TotalVmBytes();
+
  private:
   LuaEngine() = default;
   void EnsureFresh();
@@ -55,6 +58,8 @@ class LuaEngine {
   uint64_t generation_ = 0;
   absl::flat_hash_map<std::string, uint32_t> flags_;  // sha -> shebang flags, per compiled script.
   uint64_t calls_ = 0;
+  int64_t reported_bytes_ = 0;  // This VM's share of TotalVmBytes().
+  void ReportMemory();
 };
 
 }  // namespace shoal::script

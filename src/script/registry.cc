@@ -9,7 +9,7 @@ ScriptRegistry& ScriptRegistry::Get() {
 
 void ScriptRegistry::Add(const std::string& sha, std::string_view body) {
   std::lock_guard<std::mutex> lock(mu_);
-  bodies_.try_emplace(sha, body);
+  if (bodies_.try_emplace(sha, body).second) bytes_ += sha.size() + body.size();
 }
 
 std::optional<std::string> ScriptRegistry::Find(std::string_view sha) const {
@@ -24,11 +24,22 @@ bool ScriptRegistry::Exists(std::string_view sha) const {
   return bodies_.contains(std::string(sha));
 }
 
+size_t ScriptRegistry::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bodies_.size();
+}
+
+size_t ScriptRegistry::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
+}
+
 void ScriptRegistry::Flush() {
   absl::flat_hash_map<std::string, std::string> old;
   {
     std::lock_guard<std::mutex> lock(mu_);
     old.swap(bodies_);
+    bytes_ = 0;
     generation_.fetch_add(1, std::memory_order_acq_rel);
   }
   // `old` is freed here, outside the lock.

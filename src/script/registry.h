@@ -27,10 +27,14 @@ class ScriptRegistry {
   bool Exists(std::string_view sha) const;
   void Flush();
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // For INFO memory: number_of_cached_scripts and used_memory_scripts_eval.
+  size_t size() const;
+  size_t bytes() const;
 
  private:
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, std::string> bodies_;  // Guarded by mu_.
+  size_t bytes_ = 0;                                      // Shas and bodies. Guarded by mu_.
   std::atomic<uint64_t> generation_{0};
 };
 

@@ -264,3 +264,20 @@ def test_shutdown_nosave_during_busy_script(threads):
         finally:
             server.cleanup()
     assert results["shoal"] == results["redis"]
+
+
+def test_info_memory_reports_scripts(redis_ref, shoal):
+    """INFO memory: number_of_cached_scripts as in Redis; the Lua VMs' memory is reported."""
+    def info_fields(port):
+        with RespConnection(port) as c:
+            c.call("SCRIPT", "FLUSH")
+            c.call("SCRIPT", "LOAD", "return 1")
+            c.call("EVAL", "return 2", "0")
+            text = c.call("INFO", "memory").decode()
+        return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+    want, got = info_fields(redis_ref.port), info_fields(shoal.port)
+    assert got["number_of_cached_scripts"] == want["number_of_cached_scripts"] == "2"
+    for field in ("used_memory_lua", "used_memory_vm_eval", "used_memory_lua_human",
+                  "used_memory_scripts_eval", "used_memory_scripts", "used_memory_scripts_human"):
+        assert field in got, field
+    assert int(got["used_memory_lua"]) > 0 and int(got["used_memory_scripts_eval"]) > 0
