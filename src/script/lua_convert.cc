@@ -303,6 +303,7 @@ void TableToReply(lua_State* L, protocol::ReplyBuilder& out, int script_resp) {
 void PushResp(lua_State* L, std::string_view reply) { ParseValue(L, reply, 0, true); }
 
 void PushErrorTable(lua_State* L, std::string_view error) {
+  Grow(L, 3);  // First: it may raise, and no C++ string may be alive when it does.
   std::string code = "ERR", msg;
   if (!error.empty() && error[0] == '-') {
     size_t space = error.find(' ');
@@ -320,7 +321,6 @@ void PushErrorTable(lua_State* L, std::string_view error) {
   size_t e = msg.find_last_not_of("\r\n");
   msg = b == std::string::npos ? std::string() : msg.substr(b, e - b + 1);
   std::string full = code + " " + msg;
-  Grow(L, 3);
   lua_newtable(L);
   lua_pushstring(L, "err");
   lua_pushlstring(L, full.data(), full.size());
