@@ -51,8 +51,14 @@ void AtomicRun::PlanLocks() {
       continue;
     }
     keys.clear();
+    // Scripts carry no write flag (Redis's EVAL has none) but may write unless read-only.
+    const bool write = spec.lock_all != nullptr ? (spec.flags & kReadOnly) == 0
+                                                : (spec.flags & kWrite) != 0;
+    if (spec.lock_all != nullptr && spec.lock_all(args)) {
+      tx_.AddAllShards(write);
+      continue;
+    }
     if (spec.has_keys()) spec.KeyPositions(args, &keys);
-    const bool write = (spec.flags & kWrite) != 0;
     if (keys.empty()) {
       // Commands over the whole keyspace (KEYS, DBSIZE, FLUSHDB...) hold every shard.
       if ((spec.flags & (kWrite | kReadOnly)) != 0) tx_.AddAllShards(write);

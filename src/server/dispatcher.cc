@@ -52,6 +52,10 @@ Plan MakePlan(Client& client, ArgSpan args) {
     plan.error = "NOAUTH Authentication required.";
     return plan;
   }
+  if (spec->lock_all != nullptr && spec->lock_all(args)) {
+    plan.site = Site::kCoordinator;  // Runs under a transaction holding every shard.
+    return plan;
+  }
   if (!spec->has_keys() || (spec->flags & kConnectionOnly)) return plan;
 
   shard::ShardSet& shards = *ServerState::Get().shards;
