@@ -4,6 +4,7 @@
 #include "common/strings.h"
 #include "server/routing.h"
 #include "server/server_state.h"
+#include "server/thread_state.h"
 #include "shard/shard_set.h"
 
 namespace shoal::server {
@@ -14,6 +15,7 @@ AtomicRun::AtomicRun(Client& client, std::vector<QueuedCommand> commands,
       commands_(std::move(commands)),
       watch_(std::move(watch)),
       exec_(exec),
+      db_index_(client.db_index),
       tx_(&client.home()) {}
 
 bool AtomicRun::Start(Client& client, std::vector<QueuedCommand> commands,
@@ -25,8 +27,15 @@ bool AtomicRun::Start(Client& client, std::vector<QueuedCommand> commands,
   bool finished = false;
   run->finished_flag_ = &finished;
   run->PlanLocks();
+  if (!exec && run->commands_.size() == 1) {
+    std::vector<std::string_view> argv = run->commands_[0].views();
+    Plan plan = MakePlan(client, argv);
+    if (plan.error.empty() && plan.site == Site::kSplit) run->PrepareSplit(plan);
+  }
   Transaction::AtGrant at_grant;
-  if (run->watch_ != nullptr) at_grant = [run](shard::Shard& s) { run->CheckWatches(s); };
+  if (run->watch_ != nullptr || !run->split_parts_.empty()) {
+    at_grant = [run](shard::Shard& s) { run->OnGranted(s); };
+  }
   run->tx_.Acquire(std::move(at_grant), [run] { run->Begin(); });
   if (finished) return false;  // `run` is gone.
   run->finished_flag_ = nullptr;
@@ -80,7 +89,49 @@ void AtomicRun::CheckWatches(shard::Shard& shard) {
   }
 }
 
+void AtomicRun::PrepareSplit(const Plan& plan) {
+  const CommandSpec& spec = *plan.spec;
+  const std::vector<std::string>& args = commands_[0].args;
+  const size_t step = static_cast<size_t>(spec.key_step);
+  split_merge_ = PipelineRun::Merge{spec.split, {}, {}};
+  for (size_t i = static_cast<size_t>(spec.first_key); i < args.size(); i += step) {
+    shard::ShardId owner = OwnerOf(args[i]);
+    size_t p = 0;
+    while (p < split_parts_.size() && split_parts_[p].shard != owner) ++p;
+    if (p == split_parts_.size()) {
+      split_parts_.push_back(SplitPart{owner, {args.begin(), args.begin() + spec.first_key}, {}});
+    }
+    for (size_t j = 0; j < step; ++j) split_parts_[p].args.push_back(args[i + j]);
+    split_merge_.part_of_key.push_back(static_cast<uint8_t>(p));
+  }
+}
+
+void AtomicRun::OnGranted(shard::Shard& shard) {
+  if (watch_ != nullptr) CheckWatches(shard);
+  if (!split_parts_.empty()) RunSplitPart(shard);
+}
+
+void AtomicRun::RunSplitPart(shard::Shard& shard) {
+  const CommandSpec* spec = commands_[0].spec;
+  for (SplitPart& part : split_parts_) {
+    if (part.shard != shard.id()) continue;
+    protocol::ReplyBuilder reply(&part.reply, client_->resp);
+    CommandContext ctx(spec, part.args, &reply, &shard, db_index_, nullptr);
+    RunCommandHere(*spec, ctx, /*coordinator=*/false, /*record_stats=*/false);
+  }
+}
+
 void AtomicRun::Begin() {
+  if (!split_parts_.empty()) {
+    // Every part already ran as its shard was locked.
+    std::vector<std::string_view> replies;
+    for (const SplitPart& part : split_parts_) replies.push_back(part.reply);
+    MergeSplitReplies(split_merge_, std::move(replies), &client_->out());
+    ThreadState::Get().command_stats[commands_[0].spec].calls++;
+    client_->last_command = commands_[0].spec->name;
+    Finish();
+    return;
+  }
   if (watch_ != nullptr &&
       (watch_failed_ || watch_->state->dirty.load(std::memory_order_relaxed))) {
     client_->reply().NullArray();
