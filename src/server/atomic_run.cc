@@ -31,9 +31,11 @@ bool AtomicRun::Start(Client& client, std::vector<QueuedCommand> commands,
     std::vector<std::string_view> argv = run->commands_[0].views();
     Plan plan = MakePlan(client, argv);
     if (plan.error.empty() && plan.site == Site::kSplit) run->PrepareSplit(plan);
+  } else if (exec && run->watch_ == nullptr) {
+    run->PrepareFused();
   }
   Transaction::AtGrant at_grant;
-  if (run->watch_ != nullptr || !run->split_parts_.empty()) {
+  if (run->watch_ != nullptr || !run->split_parts_.empty() || run->fused_ != nullptr) {
     at_grant = [run](shard::Shard& s) { run->OnGranted(s); };
   }
   run->tx_.Acquire(std::move(at_grant), [run] { run->Begin(); });
@@ -106,9 +108,29 @@ void AtomicRun::PrepareSplit(const Plan& plan) {
   }
 }
 
+void AtomicRun::PrepareFused() {
+  std::vector<Plan> plans;
+  for (const QueuedCommand& q : commands_) {
+    std::vector<std::string_view> argv = q.views();
+    Plan plan = MakePlan(*client_, argv);
+    if (!plan.error.empty() || (plan.site != Site::kShard && plan.site != Site::kSplit)) return;
+    plans.push_back(std::move(plan));
+  }
+  fused_ = std::make_unique<PipelineRun>();
+  for (size_t i = 0; i < commands_.size(); ++i) {
+    std::vector<std::string_view> argv = commands_[i].views();
+    AddToRun(*client_, *fused_, plans[i], argv, RunMode::kTxDeferred);
+  }
+}
+
 void AtomicRun::OnGranted(shard::Shard& shard) {
   if (watch_ != nullptr) CheckWatches(shard);
   if (!split_parts_.empty()) RunSplitPart(shard);
+  if (fused_ != nullptr) {
+    for (auto& batch : fused_->batches) {
+      if (batch->target == shard.id()) RunBatchHere(*batch, shard);
+    }
+  }
 }
 
 void AtomicRun::RunSplitPart(shard::Shard& shard) {
@@ -122,6 +144,12 @@ void AtomicRun::RunSplitPart(shard::Shard& shard) {
 }
 
 void AtomicRun::Begin() {
+  if (fused_ != nullptr) {
+    client_->reply().ArrayHeader(commands_.size());
+    fused_->StitchInto(&client_->out());
+    Finish();
+    return;
+  }
   if (!split_parts_.empty()) {
     // Every part already ran as its shard was locked.
     std::vector<std::string_view> replies;
@@ -148,7 +176,7 @@ void AtomicRun::Continue() {
     ArgSpan args(argv_);
     Plan plan = MakePlan(*client_, args);
     if (plan.error.empty() && (plan.site == Site::kShard || plan.site == Site::kSplit)) {
-      AddToRun(*client_, plan, args, /*in_tx=*/true);
+      AddToRun(*client_, plan, args, RunMode::kTx);
       ++next_;
       continue;
     }

@@ -44,6 +44,7 @@ class AtomicRun final : public AsyncListener {
   // shard's locks are granted, and merges the replies once all are: one trip per shard.
   void PrepareSplit(const Plan& plan);
   void RunSplitPart(shard::Shard& shard);
+  void PrepareFused();
   void OnGranted(shard::Shard& shard);
   void CheckWatches(shard::Shard& shard);
   void Begin();     // All locks held.
@@ -65,6 +66,9 @@ class AtomicRun final : public AsyncListener {
     std::string reply;                   // Written on the part's shard.
   };
   std::vector<SplitPart> split_parts_;
+  // EXEC without WATCH whose commands all run on shards (no connection commands, coordinators):
+  // each shard's batch runs as that shard's locks are granted.
+  std::unique_ptr<PipelineRun> fused_;
   PipelineRun::Merge split_merge_;
   int db_index_;
   Transaction tx_;
