@@ -11,6 +11,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # Integration tests and benchmarks: the Redis oracle and real clients
   redis-server redis-tools python3 python3-redis python3-pytest libhiredis-dev
+  # Scripting: Lua 5.1 with the cjson and bit modules Redis embeds; SHA1 from OpenSSL
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev
 )
 
 SUDO=""

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "protocol/resp_parser.h"
+#include "script/busy.h"
 #include "net/connection.h"
 #include "net/listener.h"
 #include "server/command_table.h"
@@ -166,6 +167,8 @@ int main(int argc, char** argv) {
       listeners[i].push_back(std::make_unique<shoal::net::Listener>(fd, &shards.shard(i)));
     }
   }
+  // A busy script's thread keeps answering its other clients (BUSY, SCRIPT KILL).
+  shoal::script::SetBusyPoller(shoal::net::ServeConnectionsWhileBusy);
   shards.Start(
       [&listeners](shoal::shard::Shard& s) {
         for (auto& l : listeners[s.id()]) l->Start();
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
   } else {
     SHOAL_LOG(kWarning, "Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
   }
+  shoal::script::AbortScriptsForShutdown();  // A busy script would hold its thread forever.
   shards.StopAndJoin();
   listeners.clear();
   SHOAL_LOG(kNotice, "Shoal is now ready to exit, bye bye...");

@@ -324,13 +324,16 @@ void RegisterBlockingCommands(server::CommandTable& table) {
              .last_key = 2, .key_step = 1, .handler = BLMove});
   table.Add({.name = "brpoplpush", .arity = 4, .flags = kBlocking | server::kDenyOom,
              .first_key = 1, .last_key = 2, .key_step = 1, .handler = BRPopLPush});
-  table.Add({.name = "blmpop", .arity = -5, .flags = kBlocking, .first_key = 0, .last_key = 0,
+  // Not noscript in Redis 7.0: a script may call them, and they do not block there (a script
+  // runs them as LMPOP / ZMPOP: see commands/script_runner.cc).
+  constexpr uint32_t kBlockingInScript = kWrite | kConnectionOnly;
+  table.Add({.name = "blmpop", .arity = -5, .flags = kBlockingInScript, .first_key = 0, .last_key = 0,
              .key_step = 0, .handler = BLMPop, .get_keys = NumkeysKeys<0, 2>});
   table.Add({.name = "bzpopmin", .arity = -3, .flags = kBlocking | server::kFast, .first_key = 1,
              .last_key = -2, .key_step = 1, .handler = BZPopMin});
   table.Add({.name = "bzpopmax", .arity = -3, .flags = kBlocking | server::kFast, .first_key = 1,
              .last_key = -2, .key_step = 1, .handler = BZPopMax});
-  table.Add({.name = "bzmpop", .arity = -5, .flags = kBlocking, .first_key = 0, .last_key = 0,
+  table.Add({.name = "bzmpop", .arity = -5, .flags = kBlockingInScript, .first_key = 0, .last_key = 0,
              .key_step = 0, .handler = BZMPop, .get_keys = NumkeysKeys<0, 2>});
 }
 

@@ -232,7 +232,7 @@ void RegisterClientCommand(server::CommandTable& table) {
   client.AddSubcommand("info", 2, kFlags, Info);
   client.AddSubcommand("kill", -3, kFlags, Kill);
   client.AddSubcommand("no-evict", 3, kFlags, NoEvict);
-  client.AddSubcommand("help", 2, kFlags, Help);
+  client.AddSubcommand("help", 2, kLoading | kStale, Help);  // Scripts may call it.
   table.Add(std::move(client));
 }
 

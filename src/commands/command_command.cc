@@ -275,6 +275,11 @@ void GetKeys(CommandContext& ctx) {
   if (!spec->has_keys()) return ctx.ReplyError("ERR The command has no key arguments");
   std::vector<int> positions;
   if (!spec->KeyPositions(ctx.args().subspan(2), &positions)) {
+    // Commands that may run without keys (EVAL ... 0) list none instead, as Redis does.
+    const server::CommandMeta* meta = server::FindCommandMeta(spec->name);
+    if (meta != nullptr && meta->flags.find("no_mandatory_keys") != std::string_view::npos) {
+      return ctx.reply().ArrayHeader(0);
+    }
     return ctx.ReplyError("ERR Invalid arguments specified for command");
   }
   std::vector<std::string_view> keys;

@@ -27,6 +27,7 @@ void RegisterSetCommands(server::CommandTable& table);
 void RegisterZSetCommands(server::CommandTable& table);
 void RegisterBitmapCommands(server::CommandTable& table);
 void RegisterHyperLogLogCommands(server::CommandTable& table);
+void RegisterScriptCommands(server::CommandTable& table);
 void RegisterTransactionCommands(server::CommandTable& table);
 
 inline void RegisterAllCommands(server::CommandTable& table) {
@@ -52,6 +53,7 @@ inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterZSetCommands(table);
   RegisterBitmapCommands(table);
   RegisterHyperLogLogCommands(table);
+  RegisterScriptCommands(table);
   RegisterTransactionCommands(table);
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "net/listener.h"
 #include "server/blocking.h"
 #include "server/dispatcher.h"
 #include "server/multi_exec.h"
@@ -107,6 +108,11 @@ Connection::ReadResult Connection::ReadSome() {
 }
 
 void Connection::ProcessInput() {
+  struct Processing {
+    bool& flag;
+    ~Processing() { flag = false; }
+  } processing{processing_};
+  processing_ = true;
   last_interaction_ms = UnixTimeMs();
   while (!waiting_ && !closed_ && !close_after_reply && !in_.empty()) {
     std::string_view buf = in_.view();
@@ -233,6 +239,20 @@ void CloseIdleConnections() {
     SHOAL_LOG(kVerbose, "Closing idle client id=%d addr=%s", c->id(), c->peer_addr);
     c->Close();
   }
+}
+
+void Connection::ServeWhileBusy() {
+  if (closed_ || waiting_ || processing_ || blocked != nullptr) return;
+  OnEvents(EPOLLIN);
+}
+
+void ServeConnectionsWhileBusy() {
+  Listener::AcceptWhileBusy();
+  // A copy: a connection may close (and leave the set) while served; it is freed only later,
+  // after the loop's events, so the pointers stay valid here.
+  const auto& set = server::ThreadState::Get().clients;
+  std::vector<server::Client*> clients(set.begin(), set.end());
+  for (server::Client* c : clients) static_cast<Connection*>(c)->ServeWhileBusy();
 }
 
 }  // namespace shoal::net

@@ -30,6 +30,11 @@ class Connection final : public server::Client, private shard::Watcher {
   void Kill() override;
   bool closed() const override { return closed_; }
 
+  // Called while a busy script runs on this thread (see ServeConnectionsWhileBusy): reads and
+  // answers what the client sent, unless the connection is mid-command (it may be the one that
+  // runs the script), waiting for a hop, or blocked.
+  void ServeWhileBusy();
+
   // Closes immediately (server shutdown).
   void Close();
 
@@ -63,10 +68,17 @@ class Connection final : public server::Client, private shard::Watcher {
   bool reading_paused_ = false;  // Input over the limit while waiting on a hop.
   uint32_t interest_ = 0x001;    // The epoll events registered (EPOLLIN at start).
   bool destroy_scheduled_ = false;
+  bool processing_ = false;  // Inside ProcessInput: not to be re-entered while a script is busy.
 };
 
 // Closes this thread's connections idle for longer than the `timeout` config (seconds; 0 means
 // never), as Redis's clientsCron does. Runs on a shard thread, from that shard's timer.
 void CloseIdleConnections();
+
+// The busy-script poller (script/busy.h) for this thread's connections: each idle one reads and
+// runs what it was sent. The dispatcher answers BUSY to all but SCRIPT KILL and Redis's other
+// allow-busy commands, so no command reaches the data while the script runs. Connections on
+// other threads need none of this: their own threads serve them.
+void ServeConnectionsWhileBusy();
 
 }  // namespace shoal::net

@@ -75,7 +75,18 @@ Listener::~Listener() {
   if (fd_ >= 0) close(fd_);
 }
 
-void Listener::Start() { shard_->loop().Add(fd_, EPOLLIN, this); }
+namespace {
+thread_local std::vector<Listener*> thread_listeners;  // Started on this thread.
+}  // namespace
+
+void Listener::Start() {
+  shard_->loop().Add(fd_, EPOLLIN, this);
+  thread_listeners.push_back(this);
+}
+
+void Listener::AcceptWhileBusy() {
+  for (Listener* l : thread_listeners) l->OnEvents(EPOLLIN);
+}
 
 void Listener::OnEvents(uint32_t) {
   server::ServerState& state = server::ServerState::Get();

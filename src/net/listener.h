@@ -24,6 +24,10 @@ class Listener final : private shard::Watcher {
 
   void Start();
 
+  // Accepts waiting connections on this thread's listeners now: a busy script's thread lets
+  // new clients in (to be answered BUSY, or to send SCRIPT KILL), as Redis does.
+  static void AcceptWhileBusy();
+
  private:
   void OnEvents(uint32_t events) override;
 

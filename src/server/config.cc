@@ -89,6 +89,8 @@ Config::Config() {
   num("proto-max-bulk-len", &proto_max_bulk_len, 1024 * 1024, INT64_MAX, M::kMutable, K::kMemory);
   num("client-query-buffer-limit", &client_query_buffer_limit, 1024 * 1024, INT64_MAX,
       M::kMutable, K::kMemory);
+  num("busy-reply-threshold", &busy_reply_threshold, 0, INT64_MAX, M::kMutable);
+  num("lua-time-limit", &busy_reply_threshold, 0, INT64_MAX, M::kMutable);
   // Encoding thresholds live in storage (collections read them); each has Redis 7's old
   // "ziplist" name as an alias, which CONFIG GET lists too.
   storage::EncodingLimits& lim = storage::Limits();

@@ -37,6 +37,9 @@ class Config {
   std::atomic<int64_t> maxmemory{0};
   std::atomic<int64_t> proto_max_bulk_len{512LL * 1024 * 1024};
   std::atomic<int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};
+  // Scripts running longer than this (ms) make the server answer BUSY (0: never). Alias:
+  // lua-time-limit.
+  std::atomic<int64_t> busy_reply_threshold{5000};
 
   // Sets `name` (case-insensitive) to `value`, validating it. `at_startup` allows parameters that
   // cannot change at run time (port, databases...).

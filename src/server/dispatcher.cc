@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "protocol/errors.h"
+#include "script/busy.h"
 #include "server/atomic_run.h"
 #include "server/blocking.h"
 #include "server/command_context.h"
@@ -294,6 +295,9 @@ Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
   std::unique_ptr<PipelineRun>& run = client.pipeline_run();
   ArgSpan argv(args.data(), args.size());
   Plan plan = MakePlan(client, argv);
+  // A script past busy-reply-threshold: Redis answers BUSY to all but a few commands (inside
+  // MULTI too, where the rejection then aborts the transaction).
+  if (plan.error.empty() && plan.spec != nullptr) script::RejectWhileBusy(*plan.spec, &plan.error);
   ThreadState& ts = ThreadState::Get();
   // Inside MULTI commands are queued; a malformed one (even EXEC or WATCH) aborts the
   // transaction, as Redis checks name and arity before anything else.

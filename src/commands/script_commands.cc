@@ -1,0 +1,138 @@
+// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (LOAD EXISTS FLUSH KILL HELP).
+//
+// Where a script runs: the dispatcher routes EVAL by its declared keys (NumkeysKeys). All on one
+// shard: the handler runs there and every redis.call runs inline on that shard (LocalRunner),
+// so the script is atomic: nothing else runs on the shard meanwhile. No keys: it runs on the
+// connection's own shard. Keys on several shards: the coordinator, which the transaction layer
+// provides (until then it replies an error). The Lua side is src/script/.
+#include <optional>
+#include <vector>
+
+#include "commands/helpers.h"
+#include "commands/script_runner.h"
+#include "script/busy.h"
+#include "script/lua_engine.h"
+#include "script/registry.h"
+#include "script/sha1.h"
+#include "server/command_table.h"
+
+namespace shoal::cmd {
+
+namespace {
+
+void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
+  std::optional<int64_t> numkeys = ParseInt64(ctx.arg(2));
+  if (!numkeys) return ctx.ReplyError(Status::NotInteger());
+  if (*numkeys > static_cast<int64_t>(ctx.argc()) - 3) {
+    return ctx.ReplyError("ERR Number of keys can't be greater than number of args");
+  }
+  if (*numkeys < 0) return ctx.ReplyError("ERR Number of keys can't be negative");
+  size_t first_arg = 3 + static_cast<size_t>(*numkeys);
+  script::EvalRequest req;
+  req.by_sha = by_sha;
+  (by_sha ? req.sha : req.body) = ctx.arg(1);
+  req.keys = ctx.args().subspan(3, first_arg - 3);
+  req.args = ctx.args().subspan(first_arg);
+  req.ro_command = read_only;
+  req.busy_ms = ctx.server().config.busy_reply_threshold.load(std::memory_order_relaxed);
+  LocalRunner runner(ctx.shard(), ctx.db_index());
+  size_t before = ctx.reply().buffer()->size();
+  script::LuaEngine::ThisThread().Eval(req, runner, ctx.reply());
+  // Stopped by shutdown: like Redis, which exits from inside the script, send nothing.
+  if (script::ScriptsAborted()) ctx.reply().buffer()->resize(before);
+}
+
+void Eval(CommandContext& ctx) { EvalGeneric(ctx, false, false); }
+void EvalRo(CommandContext& ctx) { EvalGeneric(ctx, false, true); }
+void EvalSha(CommandContext& ctx) { EvalGeneric(ctx, true, false); }
+void EvalShaRo(CommandContext& ctx) { EvalGeneric(ctx, true, true); }
+
+// Declared keys on several shards. The transaction layer replaces this with a coordinator that
+// runs the script atomically over its shards.
+void EvalAcrossShards(CommandContext& ctx) {
+  ctx.ReplyError(
+      "ERR Shoal: scripts whose declared keys live on several shards are not supported yet");
+}
+
+void ScriptLoad(CommandContext& ctx) {
+  script::LuaEngine::ThisThread().Load(ctx.arg(2), ctx.reply());
+}
+
+void ScriptExists(CommandContext& ctx) {
+  ctx.reply().ArrayHeader(ctx.argc() - 2);
+  for (size_t i = 2; i < ctx.argc(); ++i) {
+    ctx.reply().Integer(script::ScriptRegistry::Get().Exists(script::LowerSha(ctx.arg(i))) ? 1 : 0);
+  }
+}
+
+void ScriptFlush(CommandContext& ctx) {
+  // ASYNC and SYNC both free the cache at once: it is small, and each VM rebuilds itself lazily.
+  if (ctx.argc() > 3 ||
+      (ctx.argc() == 3 && !ArgIs(ctx.arg(2), "ASYNC") && !ArgIs(ctx.arg(2), "SYNC"))) {
+    return ctx.ReplyError("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+  }
+  script::ScriptRegistry::Get().Flush();
+  ctx.reply().Ok();
+}
+
+void ScriptKill(CommandContext& ctx) {
+  switch (script::BusyScripts::Get().Kill()) {
+    case script::KillResult::kKilled:
+      return ctx.reply().Ok();
+    case script::KillResult::kNotBusy:
+      return ctx.ReplyError(script::kErrNotBusy);
+    case script::KillResult::kUnkillable:
+      return ctx.ReplyError(script::kErrUnkillable);
+  }
+}
+
+void ScriptHelp(CommandContext& ctx) {
+  static const char* const kLines[] = {
+      "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "DEBUG (YES|SYNC|NO)",
+      "    Set the debug mode for subsequent scripts executed.",
+      "EXISTS <sha1> [<sha1> ...]",
+      "    Return information about the existence of the scripts in the script cache.",
+      "FLUSH [ASYNC|SYNC]",
+      "    Flush the Lua scripts cache. Very dangerous on replicas.",
+      "    When called without the optional mode argument, the behavior is determined by the",
+      "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+      "    * ASYNC: Asynchronously flush the scripts cache.",
+      "    * SYNC: Synchronously flush the scripts cache.",
+      "KILL",
+      "    Kill the currently executing Lua script.",
+      "LOAD <script>",
+      "    Load a script into the scripts cache without executing it.",
+      "HELP",
+      "    Prints this help.",
+  };
+  ReplyHelpLines(ctx, kLines);
+}
+
+}  // namespace
+
+void RegisterScriptCommands(server::CommandTable& table) {
+  using namespace server;
+  constexpr uint32_t kEvalFlags = kNoScript | kStale;
+  auto add = [&](const char* name, uint32_t flags, CommandHandler h) {
+    table.Add({.name = name,
+               .arity = -3,
+               .flags = flags,
+               .handler = h,
+               .coordinator = EvalAcrossShards,
+               .get_keys = NumkeysKeys<0, 2>});
+  };
+  add("eval", kEvalFlags, Eval);
+  add("evalsha", kEvalFlags, EvalSha);
+  add("eval_ro", kEvalFlags | kReadOnly, EvalRo);
+  add("evalsha_ro", kEvalFlags | kReadOnly, EvalShaRo);
+  CommandSpec script{.name = "script", .arity = -2};
+  script.AddSubcommand("load", 3, kNoScript | kStale, ScriptLoad);
+  script.AddSubcommand("exists", -3, kNoScript, ScriptExists);
+  script.AddSubcommand("flush", -2, kNoScript, ScriptFlush);
+  script.AddSubcommand("kill", 2, kNoScript, ScriptKill);
+  script.AddSubcommand("help", 2, kLoading | kStale, ScriptHelp);
+  table.Add(std::move(script));
+}
+
+}  // namespace shoal::cmd
