@@ -72,7 +72,7 @@ std::string Preflight(Conn& conn, Shared& shared) {
   Expect(
       conn, {"PING"}, [](const redisReply* r) { return IsStatus(r, "PONG"); }, &p);
   if (!p.empty()) return p;
-  bool ledger = o.bench.empty() && !o.setup_only;
+  bool ledger = o.bench.empty() && !o.setup_only && !o.audit_only;  // Transfers will run.
   bool auditors = ledger && o.auditors > 0;
   // Full audits (before and after a run, --audit-only) always use MULTI.
   bool multi = o.bench == "multi" || (ledger && o.mix[0] > 0) || o.audit_only ||

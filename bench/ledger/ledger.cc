@@ -263,7 +263,7 @@ int Main(int argc, char** argv) {
       return 2;
     }
     if (!from_setup) expected = a.totals;  // The ledger as found is the baseline.
-    CheckAudit(shared, a, expected, "audit before the run");
+    CheckAudit(shared, a, expected, o.audit_only ? "audit" : "audit before the run");
     std::printf("%s: %s, lowest balance %lld\n", o.audit_only ? "audit" : "before the run",
                 a.totals.ToString().c_str(), a.lowest);
     if (o.audit_only) {
