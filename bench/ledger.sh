@@ -51,13 +51,15 @@ stop_server() {
 trap stop_server EXIT INT TERM
 
 free_port() {
-  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 
 start_server() {  # $1 = shoal | redis; sets port and server_pid.
   port=$(free_port)
   if [[ $1 == shoal ]]; then
-    $bin/shoal-server --port "$port" --bind 127.0.0.1 --threads "$threads" >"$logdir/shoal.log" 2>&1 &
+    $bin/shoal-server --port "$port" --bind 127.0.0.1 --threads "$threads" \
+      >"$logdir/shoal.log" 2>&1 &
   else
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
       >"$logdir/redis.log" 2>&1 &

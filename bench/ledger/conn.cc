@@ -155,10 +155,13 @@ std::string Describe(const redisReply* r) {
       return std::to_string(r->integer);
     case REDIS_REPLY_ARRAY:
       return "(array of " + std::to_string(r->elements) + ")";
-    case REDIS_REPLY_ERROR:
-      return "-" + std::string(r->str, std::min<size_t>(r->len, 200));
-    default:
-      return "\"" + std::string(r->str, std::min<size_t>(r->len, 200)) + "\"";
+    default: {
+      // Errors as "-ERR ...", other strings quoted; at most 200 bytes of either.
+      std::string out(r->type == REDIS_REPLY_ERROR ? "-" : "\"");
+      out.append(r->str, std::min<size_t>(r->len, 200));
+      if (r->type != REDIS_REPLY_ERROR) out.push_back('"');
+      return out;
+    }
   }
 }
 
