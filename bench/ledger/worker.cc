@@ -304,11 +304,14 @@ void Worker::Run() {
   size_t active = 0;
   for (size_t i = 0; i < sessions_.size(); i++) {
     Session& s = *sessions_[i];
+    if (!Send(s, {})) continue;
+    active++;
+    // Level-triggered: POLLOUT is asked for only while a batch is not all written.
+    s.polls_out = s.conn->wants_write();
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT;  // Edge-free level mode: OUT is dropped once written.
+    ev.events = s.polls_out ? (EPOLLIN | EPOLLOUT) : EPOLLIN;
     ev.data.u64 = i;
     epoll_ctl(ep, EPOLL_CTL_ADD, s.conn->fd(), &ev);
-    if (Send(s, {})) active++;
   }
   auto timeout = std::chrono::duration<double>(opts_.timeout);
   std::vector<epoll_event> events(64);
@@ -335,22 +338,22 @@ void Worker::Run() {
       if (!ok) {
         Fail(s, "connection lost: " + s.conn->error());
         s.active = false;
+      } else if (s.replies.size() == s.expected) {
+        s.active = Send(s, Handle(s));
+      }
+      if (!s.active) {
+        // Done: an idle socket left in the set would report POLLOUT forever.
+        epoll_ctl(ep, EPOLL_CTL_DEL, s.conn->fd(), nullptr);
         active--;
         continue;
       }
-      if (s.replies.size() == s.expected) {
-        s.active = false;
-        if (Send(s, Handle(s))) {
-          s.active = true;
-        } else {
-          active--;
-          continue;
-        }
+      if (s.conn->wants_write() != s.polls_out) {  // A syscall only when the mask changes.
+        s.polls_out = !s.polls_out;
+        epoll_event ev{};
+        ev.events = s.polls_out ? (EPOLLIN | EPOLLOUT) : EPOLLIN;
+        ev.data.u64 = events[e].data.u64;
+        epoll_ctl(ep, EPOLL_CTL_MOD, s.conn->fd(), &ev);
       }
-      epoll_event ev{};
-      ev.events = s.conn->wants_write() ? (EPOLLIN | EPOLLOUT) : EPOLLIN;
-      ev.data.u64 = events[e].data.u64;
-      epoll_ctl(ep, EPOLL_CTL_MOD, s.conn->fd(), &ev);
     }
     if (now_ - last_check > std::chrono::milliseconds(200)) {
       last_check = now_;
@@ -360,6 +363,7 @@ void Worker::Run() {
                         std::to_string(sp->replies.size()) + " of " + std::to_string(sp->expected) +
                         " replies of a batch)");
           sp->active = false;
+          epoll_ctl(ep, EPOLL_CTL_DEL, sp->conn->fd(), nullptr);
           active--;
         }
       }

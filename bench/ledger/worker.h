@@ -41,6 +41,7 @@ class Worker {
     bool unwatch_pending = false;   // A refused WATCH transfer left keys watched.
     bool watch_next = false;        // A WATCH transfer was drawn but did not fit the last batch.
     bool active = false;            // Waiting for replies.
+    bool polls_out = false;         // Registered for EPOLLOUT too.
     Clock::time_point sent;
   };
 

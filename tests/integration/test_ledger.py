@@ -88,6 +88,7 @@ def shoal_threads(request):
 
 @pytest.mark.parametrize("mix", MIXES)
 def test_ledger_shoal(shoal_threads, mix):
+    shoal_threads.ensure_running()  # A crash fails the test it happened in, not every later one.
     code, result, out = run_ledger(shoal_threads.port, mix)
     assert shoal_threads.is_running(), f"shoal-server died:\n{shoal_threads.log_tail()}"
     assert_clean(code, result, out + "\nserver log:\n" + shoal_threads.log_tail(), mix)
