@@ -204,10 +204,13 @@ class TransactionCellsTest(unittest.TestCase):
         argv = workload.benchmark_argv(7000, "multi", 16, 500, wl)
         self.assertIn("--bench", argv)
         self.assertEqual(argv[argv.index("--bench") + 1], "multi")
-        args = run.parse_args(["--tests", "multi,ledger_script", "--requests", "150000,1500000"])
+        args = run.parse_args(["--tests", "multi,ledger_script,ledger_watch", "--requests",
+                               "150000,1500000"])
         got = {(c["test"], c["pipeline"]): c["requests"] for c in run.cells(args)}
         self.assertEqual(got, {("multi", 1): 37500, ("multi", 16): 374992,  # Whole pipelines.
-                               ("ledger_script", 1): 75000, ("ledger_script", 16): 750000})
+                               ("ledger_script", 1): 75000, ("ledger_script", 16): 750000,
+                               # WATCH transfers do not pipeline: the -P 1 count at -P 16.
+                               ("ledger_watch", 1): 37500, ("ledger_watch", 16): 37488})
 
     def test_parse_result_line(self):
         out = 'summary\nLEDGER_RESULT {"ok":true,"done":5,"per_second":2.5}\n'
