@@ -8,14 +8,16 @@
 namespace ledger {
 namespace {
 
-constexpr double kTimeout = 60;  // Seconds for a setup or audit round trip (many keys).
+// Seconds for one setup batch (1000 commands, each up to 100 keys): more than --timeout, which
+// bounds the preflight and audits, since a sanitizer build of a server may take a while.
+constexpr double kSetupTimeout = 60;
 
 // Runs `cmds` and fails on the first reply that `ok` rejects.
 std::string Batch(Conn& conn, const std::vector<Args>& cmds,
                   bool (*ok)(const redisReply*, const Args&)) {
   std::vector<Reply> replies;
   std::string err;
-  if (!RoundTrip(conn, cmds, &replies, kTimeout, &err)) return err;
+  if (!RoundTrip(conn, cmds, &replies, kSetupTimeout, &err)) return err;
   for (size_t i = 0; i < cmds.size(); i++) {
     if (!ok(replies[i].get(), cmds[i])) return cmds[i][0] + " -> " + Describe(replies[i].get());
   }
@@ -35,13 +37,13 @@ std::string Chunked(Conn& conn, const std::vector<Args>& cmds,
 bool IsSha(const redisReply* r) { return r->type == REDIS_REPLY_STRING && r->len == 40; }
 
 // One preflight step: `cmd` must get the reply `want` accepts.
-void Expect(Conn& conn, const Args& cmd, bool (*want)(const redisReply*), std::string* problems,
-            std::string* bulk = nullptr) {
+void Expect(Conn& conn, double timeout, const Args& cmd, bool (*want)(const redisReply*),
+            std::string* problems, std::string* bulk = nullptr) {
   std::vector<Reply> replies;
   std::string err;
   std::string shown = cmd[0] + (cmd.size() > 1 && cmd[0] != "SCRIPT" ? " " + cmd[1] : "");
   if (cmd[0] == "SCRIPT") shown = "SCRIPT LOAD";
-  if (!RoundTrip(conn, {cmd}, &replies, kTimeout, &err)) {
+  if (!RoundTrip(conn, {cmd}, &replies, timeout, &err)) {
     *problems += "  " + shown + ": " + err + "\n";
   } else if (!want(replies[0].get())) {
     *problems += "  " + shown + " -> " + Describe(replies[0].get()) + "\n";
@@ -69,8 +71,8 @@ std::string Preflight(Conn& conn, Shared& shared) {
   auto nil = [](const redisReply* r) { return r->type == REDIS_REPLY_NIL; };
   auto zero = [](const redisReply* r) { return r->type == REDIS_REPLY_INTEGER && r->integer == 0; };
   auto empty = [](const redisReply* r) { return r->type == REDIS_REPLY_ARRAY && r->elements == 0; };
-  Expect(
-      conn, {"PING"}, [](const redisReply* r) { return IsStatus(r, "PONG"); }, &p);
+  auto pong = [](const redisReply* r) { return IsStatus(r, "PONG"); };
+  Expect(conn, o.timeout, {"PING"}, pong, &p);
   if (!p.empty()) return p;
   bool ledger = o.bench.empty() && !o.setup_only && !o.audit_only;  // Transfers will run.
   bool auditors = ledger && o.auditors > 0;
@@ -79,26 +81,27 @@ std::string Preflight(Conn& conn, Shared& shared) {
                (ledger && !o.no_audit) || (auditors && o.audits_multi());
   if (multi) {
     // An empty transaction: nothing to undo if a step fails.
-    Expect(conn, {"MULTI"}, ok, &p);
-    Expect(conn, {"EXEC"}, empty, &p);
+    Expect(conn, o.timeout, {"MULTI"}, ok, &p);
+    Expect(conn, o.timeout, {"EXEC"}, empty, &p);
   }
   if (ledger && o.mix[0] > 0) {
-    Expect(conn, {"WATCH", o.prefix + "preflight"}, ok, &p);
-    Expect(conn, {"UNWATCH"}, ok, &p);
+    Expect(conn, o.timeout, {"WATCH", o.prefix + "preflight"}, ok, &p);
+    Expect(conn, o.timeout, {"UNWATCH"}, ok, &p);
   }
   if (ledger && o.mix[1] > 0)
-    Expect(conn, {"SCRIPT", "LOAD", kTransferScript}, IsSha, &p, &shared.transfer_sha);
+    Expect(conn, o.timeout, {"SCRIPT", "LOAD", kTransferScript}, IsSha, &p, &shared.transfer_sha);
   if (auditors && o.audits_script())
-    Expect(conn, {"SCRIPT", "LOAD", kAuditScript}, IsSha, &p, &shared.audit_sha);
+    Expect(conn, o.timeout, {"SCRIPT", "LOAD", kAuditScript}, IsSha, &p, &shared.audit_sha);
   if (o.bench == "evalsha")
-    Expect(conn, {"SCRIPT", "LOAD", kRmwScript}, IsSha, &p, &shared.rmw_sha);
+    Expect(conn, o.timeout, {"SCRIPT", "LOAD", kRmwScript}, IsSha, &p, &shared.rmw_sha);
   if (ledger && o.mix[2] > 0) {
-    Expect(conn, {"LMOVE", o.prefix + "preflight:a", o.prefix + "preflight:b", "LEFT", "RIGHT"},
-           nil, &p);
+    Expect(conn, o.timeout,
+           {"LMOVE", o.prefix + "preflight:a", o.prefix + "preflight:b", "LEFT", "RIGHT"}, nil, &p);
   }
   if (ledger && o.mix[3] > 0) {
-    Expect(conn, {"SRANDMEMBER", o.prefix + "preflight:s"}, nil, &p);
-    Expect(conn, {"SMOVE", o.prefix + "preflight:s", o.prefix + "preflight:t", "c"}, zero, &p);
+    Expect(conn, o.timeout, {"SRANDMEMBER", o.prefix + "preflight:s"}, nil, &p);
+    Expect(conn, o.timeout, {"SMOVE", o.prefix + "preflight:s", o.prefix + "preflight:t", "c"},
+           zero, &p);
   }
   return p;
 }
@@ -214,7 +217,7 @@ static AuditResult RunAudit(Conn& conn, Shared& shared, bool use_script, bool fu
     cmds.push_back({"EXEC"});
   }
   std::vector<Reply> replies;
-  if (!RoundTrip(conn, cmds, &replies, kTimeout, &a.error)) return a;
+  if (!RoundTrip(conn, cmds, &replies, o.timeout, &a.error)) return a;
   if (!use_script) {
     a = ParseMultiAudit(replies, n, full);
     if (!a.ok || !full) return a;

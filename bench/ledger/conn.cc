@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -132,7 +133,7 @@ bool RoundTrip(Conn& conn, const std::vector<Args>& cmds, std::vector<Reply>* re
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
-      *err = "no reply within " + std::to_string(timeout_s) + " s (got " +
+      *err = "no reply within " + Seconds(timeout_s) + " s (got " +
              std::to_string(replies->size()) + " of " + std::to_string(cmds.size()) + ")";
       return false;
     }
@@ -163,6 +164,12 @@ std::string Describe(const redisReply* r) {
       return out;
     }
   }
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
 }
 
 bool IsError(const redisReply* r) { return r != nullptr && r->type == REDIS_REPLY_ERROR; }

@@ -60,6 +60,8 @@ bool RoundTrip(Conn& conn, const std::vector<Args>& cmds, std::vector<Reply>* re
 // Short printable description of a reply, for messages: "ERR unknown command...", "(nil)", "3".
 std::string Describe(const redisReply* r);
 bool IsError(const redisReply* r);
+// "2", "0.5": seconds for messages.
+std::string Seconds(double s);
 bool IsStatus(const redisReply* r, const char* text);
 // An integer reply, or a bulk string holding an integer; false otherwise.
 bool AsInt(const redisReply* r, long long* out);

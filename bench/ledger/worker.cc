@@ -359,7 +359,7 @@ void Worker::Run() {
       last_check = now_;
       for (auto& sp : sessions_) {
         if (sp->active && now_ - sp->sent > timeout) {
-          Fail(*sp, "no reply for " + std::to_string(opts_.timeout) + " s (" +
+          Fail(*sp, "no reply for " + Seconds(opts_.timeout) + " s (" +
                         std::to_string(sp->replies.size()) + " of " + std::to_string(sp->expected) +
                         " replies of a batch)");
           sp->active = false;
