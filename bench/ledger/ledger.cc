@@ -142,7 +142,7 @@ void Auditor(Shared& shared, int index, const Totals& expected, const std::atomi
 }
 
 int ParseMix(const std::string& text, Options* o) {
-  o->mix = {0, 0, 0, 0, 0};
+  o->mix = {0, 0, 0, 0, 0, 0};
   std::stringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
@@ -152,7 +152,7 @@ int ParseMix(const std::string& text, Options* o) {
     if (it == kKindNames.begin() + kTransferKinds || weight < 0) {
       std::fprintf(stderr,
                    "shoal-ledger: bad --mix item '%s' (kinds: watch, script, lmove, "
-                   "smove, unsafe; e.g. watch=2,script=1)\n",
+                   "smove, unsafe, nowatch; e.g. watch=2,script=1)\n",
                    item.c_str());
       return 3;
     }
@@ -190,8 +190,8 @@ int Main(int argc, char** argv) {
                  "run exactly this many transfers (--bench: requests); 0 = by time")
       ->capture_default_str();
   app.add_option("--mix", mix,
-                 "transfer kinds and weights: watch, script, lmove, smove, and unsafe (not "
-                 "atomic: a negative control that audits must catch)")
+                 "transfer kinds and weights: watch, script, lmove, smove; negative controls "
+                 "that must produce violations: unsafe (not atomic), nowatch (no WATCH)")
       ->capture_default_str();
   app.add_option("--seed", o.seed, "random seed (default: from the clock; printed)");
   app.add_option("--auditors", o.auditors, "auditor connections")->capture_default_str();

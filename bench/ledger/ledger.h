@@ -21,16 +21,19 @@ enum class Kind : uint8_t {
   kScript,  // EVALSHA of kTransferScript over both balance keys.
   kLmove,   // LMOVE coins-list:a coins-list:b LEFT RIGHT: one coin, one command.
   kSmove,   // SRANDMEMBER coins-set:a, then SMOVE coins-set:a coins-set:b coin (retried if gone).
-  // DECRBY a x, then INCRBY b x in the next round trip: deliberately not atomic, so audits
-  // must catch the missing money. A negative control for the test, never in the default mix.
+  // Negative controls for the test, never in the default mix: they must produce violations.
+  // DECRBY a x, then INCRBY b x in the next round trip: not atomic, audits see money missing.
   kUnsafe,
+  // The WATCH transfer without WATCH: MGET a b, then MULTI DECRBY INCRBY EXEC. The balance
+  // check goes stale, so concurrent transfers overdraw: a broken WATCH looks like this.
+  kNoWatch,
   kMulti,   // --bench multi: MULTI, 5 x INCR of random keys, EXEC.
   kEvalsha  // --bench evalsha: EVALSHA of kRmwScript on one random key.
 };
-inline constexpr int kKinds = 7;
-inline constexpr int kTransferKinds = 5;
+inline constexpr int kKinds = 8;
+inline constexpr int kTransferKinds = 6;
 inline constexpr std::array<const char*, kKinds> kKindNames = {
-    "watch", "script", "lmove", "smove", "unsafe", "multi", "evalsha"};
+    "watch", "script", "lmove", "smove", "unsafe", "nowatch", "multi", "evalsha"};
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -44,7 +47,7 @@ struct Options {
   int pipeline = 1;  // Operations in flight per connection (a WATCH transfer is always alone).
   double seconds = 10;
   long long transfers = 0;  // When > 0: run exactly this many transfers (or --bench requests).
-  std::array<int, kTransferKinds> mix = {1, 1, 1, 1, 0};
+  std::array<int, kTransferKinds> mix = {1, 1, 1, 1, 0, 0};
   uint64_t seed = 0;
   int auditors = 1;
   int audit_interval_ms = 20;

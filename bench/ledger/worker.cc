@@ -51,17 +51,17 @@ bool Worker::NewOp(Session& s, bool batch_empty, Op* op) {
   Kind kind;
   if (!opts_.bench.empty()) {
     kind = opts_.bench == "multi" ? Kind::kMulti : Kind::kEvalsha;
-  } else if (s.watch_next) {
-    kind = Kind::kWatch;
+  } else if (s.deferred >= 0) {
+    kind = static_cast<Kind>(s.deferred);
   } else {
     kind = static_cast<Kind>(kind_dist_(rng_));
   }
-  if (kind == Kind::kWatch && !batch_empty) {
-    s.watch_next = true;  // WATCH is per connection: this transfer opens the next batch.
+  if ((kind == Kind::kWatch || kind == Kind::kNoWatch) && !batch_empty) {
+    s.deferred = static_cast<int>(kind);  // It opens the next batch.
     return false;
   }
   if (shared_.budget.fetch_sub(1, std::memory_order_relaxed) <= 0) return false;
-  s.watch_next = false;
+  s.deferred = -1;
   op->kind = kind;
   op->start = now_;
   if (kind == Kind::kMulti || kind == Kind::kEvalsha) {
@@ -80,10 +80,14 @@ void Worker::AppendCommands(Session& s, Op& op) {
   size_t before = s.expected;
   switch (op.kind) {
     case Kind::kWatch:
+    case Kind::kNoWatch:
       if (op.phase == 0) {
-        c.Append({"WATCH", opts_.Balance(op.a), opts_.Balance(op.b)});
+        if (op.kind == Kind::kWatch) {
+          c.Append({"WATCH", opts_.Balance(op.a), opts_.Balance(op.b)});
+          s.expected += 1;
+        }
         c.Append({"MGET", opts_.Balance(op.a), opts_.Balance(op.b)});
-        s.expected += 2;
+        s.expected += 1;
       } else {
         c.Append({"MULTI"});
         c.Append({"DECRBY", opts_.Balance(op.a), Num(op.amount)});
@@ -139,13 +143,15 @@ bool Worker::Send(Session& s, std::vector<Op> carry) {
   s.replies.clear();
   s.expected = 0;
   s.unwatch_in_batch = false;
-  bool watch_alone = !carry.empty() && carry.front().kind == Kind::kWatch;
+  // WATCH is per connection, and a nowatch transfer stands in for a WATCH one: both alone.
+  bool watch_alone = !carry.empty() &&
+                     (carry.front().kind == Kind::kWatch || carry.front().kind == Kind::kNoWatch);
   s.ops = std::move(carry);
   if (!watch_alone) {
     Op op;
     while (static_cast<int>(s.ops.size()) < opts_.pipeline && NewOp(s, s.ops.empty(), &op)) {
       s.ops.push_back(op);
-      if (op.kind == Kind::kWatch) break;
+      if (op.kind == Kind::kWatch || op.kind == Kind::kNoWatch) break;
     }
   }
   if (s.ops.empty()) return false;
@@ -194,16 +200,19 @@ bool Worker::Step(Op& op, redisReply** r, Session& s) {
   long long v = 0;
   switch (op.kind) {
     case Kind::kWatch:
+    case Kind::kNoWatch:
       if (op.phase == 0) {
-        if (!IsStatus(r[0], "OK")) return error("WATCH -> " + Describe(r[0]));
-        if (r[1]->type != REDIS_REPLY_ARRAY || r[1]->elements != 2) {
-          return error("MGET -> " + Describe(r[1]));
+        bool watch = op.kind == Kind::kWatch;
+        if (watch && !IsStatus(r[0], "OK")) return error("WATCH -> " + Describe(r[0]));
+        redisReply* mget = r[watch ? 1 : 0];
+        if (mget->type != REDIS_REPLY_ARRAY || mget->elements != 2) {
+          return error("MGET -> " + Describe(mget));
         }
-        redisReply* from = r[1]->element[0];
-        if (from->type == REDIS_REPLY_NIL || r[1]->element[1]->type == REDIS_REPLY_NIL) {
+        redisReply* from = mget->element[0];
+        if (from->type == REDIS_REPLY_NIL || mget->element[1]->type == REDIS_REPLY_NIL) {
           shared_.reporter.Violation("watch transfer: MGET found a balance key missing (" +
                                      opts_.Balance(op.a) + ", " + opts_.Balance(op.b) + ")");
-          s.unwatch_pending = true;
+          s.unwatch_pending = watch;
           return false;
         }
         if (!AsInt(from, &v)) return error("MGET balance -> " + Describe(from));
@@ -212,7 +221,8 @@ bool Worker::Step(Op& op, redisReply** r, Session& s) {
                                      " is negative: " + Num(v));
         }
         if (v < op.amount) {
-          s.unwatch_pending = true;  // Sent at the head of the next batch: no extra round trip.
+          // Sent at the head of the next batch: no extra round trip.
+          s.unwatch_pending = watch;
           Finish(op, false);
           return false;
         }
@@ -228,8 +238,8 @@ bool Worker::Step(Op& op, redisReply** r, Session& s) {
         return error("EXEC -> " + Describe(r[3]));
       }
       if (v < 0) {
-        shared_.reporter.Violation("watch transfer left " + opts_.Balance(op.a) + " at " + Num(v) +
-                                   " although WATCH saw enough");
+        shared_.reporter.Violation(std::string(name) + " transfer left " + opts_.Balance(op.a) +
+                                   " at " + Num(v) + " although its check saw enough");
       }
       Finish(op, true);
       return false;

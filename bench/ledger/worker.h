@@ -39,9 +39,9 @@ class Worker {
     size_t expected = 0;
     bool unwatch_in_batch = false;  // The batch starts with an UNWATCH.
     bool unwatch_pending = false;   // A refused WATCH transfer left keys watched.
-    bool watch_next = false;        // A WATCH transfer was drawn but did not fit the last batch.
-    bool active = false;            // Waiting for replies.
-    bool polls_out = false;         // Registered for EPOLLOUT too.
+    int deferred = -1;       // Kind of a WATCH-style transfer drawn but left for the next batch.
+    bool active = false;     // Waiting for replies.
+    bool polls_out = false;  // Registered for EPOLLOUT too.
     Clock::time_point sent;
   };
 
