@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -147,7 +148,12 @@ int ParseMix(const std::string& text, Options* o) {
   std::string item;
   while (std::getline(in, item, ',')) {
     std::string name = item.substr(0, item.find('='));
-    int weight = item.find('=') == std::string::npos ? 1 : std::stoi(item.substr(name.size() + 1));
+    int weight = 1;
+    if (item.size() > name.size()) {
+      char* end = nullptr;
+      weight = static_cast<int>(std::strtol(item.c_str() + name.size() + 1, &end, 10));
+      if (*end != '\0' || end == item.c_str() + name.size() + 1) weight = -1;
+    }
     auto it = std::find(kKindNames.begin(), kKindNames.begin() + kTransferKinds, name);
     if (it == kKindNames.begin() + kTransferKinds || weight < 0) {
       std::fprintf(stderr,
