@@ -245,8 +245,33 @@ CPU per transaction, script call or finished transfer (a WATCH retry is charged 
 
 {chr(10).join(lines)}
 
+{retries_table(results)}
+
 {shard_scaling_table(results)}
 """
+
+
+def retries_table(results: dict) -> str:
+    """Retries per 100 requests (median over repetitions): WATCH conflicts and coins taken first
+    are extra work a server's µs/req includes, and their rate depends on its timing."""
+    names = [s["name"] for s in results["servers"]]
+    groups = {}
+    for s in results["samples"]:
+        if s["test"] in transactions.TESTS and s.get("retries") is not None:
+            groups.setdefault((s["test"], s["pipeline"]), {}).setdefault(s["server"], []).append(
+                100.0 * s["retries"] / s["requests"])
+    rows = [(cell, groups[(cell["test"], cell["pipeline"])]) for cell in results["cells"]
+            if any(groups.get((cell["test"], cell["pipeline"]), {}).values())]
+    rows = [(cell, got) for cell, got in rows if any(v for vs in got.values() for v in vs)]
+    if not rows:
+        return "No retries in any transaction cell."
+    lines = ["| cell | " + " | ".join(f"{n} retries/100" for n in names) + " |",
+             "|---|" + "---|" * len(names)]
+    for cell, got in rows:
+        lines.append(f"| {_cell_title(cell['test'], cell['pipeline'])} | " + " | ".join(
+            fmt(statistics.median(got[n]), ".1f") if got.get(n) else "—" for n in names) + " |")
+    return "Retries per 100 requests (nil EXEC after WATCH, coin gone before SMOVE):\n\n" + \
+        "\n".join(lines)
 
 
 def shard_scaling_table(results: dict) -> str:
@@ -474,6 +499,7 @@ rest is the kernel's network stack.
 
 µs/req = server CPU time / requests; ops/s, p50 and p99 as reported by redis-benchmark; server
 CPU = server CPU time / wall time (100% = one core busy); client CPU likewise for redis-benchmark
+(shoal-ledger in the transaction cells)
 (near 100% means the client, not the server, limited ops/s); other CPU = what the rest of the
 machine used meanwhile (other processes, VM steal): well above 0% means a disturbed run.
 
