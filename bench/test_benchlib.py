@@ -269,6 +269,25 @@ class ReportTest(unittest.TestCase):
         self.assertIn("skipped: SET -> 'ERR'", text)
         self.assertIn("Every measured Shoal cell spends no more CPU", text)
 
+    def test_transaction_sections(self):
+        results = _results_with_collections()
+        results["servers"][2]["threads"] = 2
+        results["settings"]["tests"] = ["mset", "ledger_watch"]
+        results["cells"] = [{"test": "mset", "pipeline": 1, "requests": 10},
+                            {"test": "ledger_watch", "pipeline": 1, "requests": 10}]
+        results["samples"] = [
+            dict(_sample(name, us, 100), test=test, retries=retries)
+            for name, test, us, retries in (
+                ("redis", "mset", 10.0, None), ("shoal-t1", "mset", 8.0, None),
+                ("shoal-t2", "mset", 12.0, None), ("redis", "ledger_watch", 30.0, 1),
+                ("shoal-t1", "ledger_watch", 20.0, 2), ("shoal-t2", "ledger_watch", 50.0, 3))]
+        text = report.render(results)
+        self.assertIn("## Transaction cells", text)
+        self.assertIn("| ledger: WATCH/MULTI/EXEC, -P 1 | 10.0 | 20.0 | 30.0 |", text)  # Retries.
+        self.assertIn("| MSET (10 keys), -P 1 | 1.50× |", text)  # shoal-t2 over shoal-t1.
+        self.assertIn("| ledger: WATCH/MULTI/EXEC, -P 1 | 2.50× |", text)
+        self.assertIn("Transaction tests ledger_watch by shoal-ledger", text)
+
     def test_collections_and_misses(self):
         results = _results_with_collections()
         text = report.render(results)
