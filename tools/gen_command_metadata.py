@@ -45,6 +45,8 @@ FAMILIES = [
                     "zintercard zscan bzpopmin bzpopmax bzmpop"),
     ("Bitmaps", "setbit getbit bitcount bitpos bitop bitfield bitfield_ro"),
     ("HyperLogLog", "pfadd pfcount pfmerge"),
+    ("Transactions", "multi exec discard watch unwatch"),
+    ("Scripting", "eval evalsha eval_ro evalsha_ro script"),
 ]
 
 

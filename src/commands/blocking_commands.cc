@@ -146,8 +146,10 @@ class ListMoveWait : public BlockedWait {
       self->DeliverItem(item);
     });
   }
-  // Redis answers every timed-out list wait with a null array, BLMOVE's included.
+  // Redis answers every timed-out list wait with a null array, BLMOVE's included...
   void ReplyTimeout(protocol::ReplyBuilder& r) override { r.NullArray(); }
+  // ...but inside MULTI it runs as LMOVE, whose empty reply is a null bulk string.
+  void ReplyEmpty(protocol::ReplyBuilder& r) override { r.Null(); }
 
  private:
   void DeliverItem(const std::string& item) {

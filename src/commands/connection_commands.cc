@@ -5,6 +5,7 @@
 #include "commands/helpers.h"
 #include "commands/register.h"
 #include "server/client.h"
+#include "server/multi_exec.h"
 
 namespace shoal::cmd {
 namespace {
@@ -127,6 +128,7 @@ void Reset(CommandContext& ctx) {
   c.reply().set_resp_version(2);
   c.name.clear();
   c.authenticated = ctx.server().config.GetString("requirepass").empty();
+  server::ForgetTransactionState(c);
   ctx.reply().SimpleString("RESET");
 }
 

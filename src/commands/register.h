@@ -27,6 +27,7 @@ void RegisterSetCommands(server::CommandTable& table);
 void RegisterZSetCommands(server::CommandTable& table);
 void RegisterBitmapCommands(server::CommandTable& table);
 void RegisterHyperLogLogCommands(server::CommandTable& table);
+void RegisterTransactionCommands(server::CommandTable& table);
 
 inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterStringCommands(table);
@@ -51,6 +52,7 @@ inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterZSetCommands(table);
   RegisterBitmapCommands(table);
   RegisterHyperLogLogCommands(table);
+  RegisterTransactionCommands(table);
 }
 
 }  // namespace shoal::cmd

@@ -4,6 +4,7 @@
 #include "commands/helpers.h"
 #include "commands/register.h"
 #include "server/client.h"
+#include "server/watch.h"
 
 namespace shoal::cmd {
 namespace {
@@ -32,7 +33,11 @@ void FlushDb(CommandContext& ctx) {
   bool async;
   if (!ParseFlushMode(ctx, &async)) return;
   int db = ctx.db_index();
-  ctx.FanOutAll([db, async](shard::Shard& s) { s.db(db).Clear(async); },
+  ctx.FanOutAll(
+      [db, async](shard::Shard& s) {
+        server::ThisShardWatches().TouchExisting(db, s.db(db), UnixTimeMs());
+        s.db(db).Clear(async);
+      },
                 [](CommandContext& c) { c.reply().Ok(); });
 }
 
@@ -41,7 +46,10 @@ void FlushAll(CommandContext& ctx) {
   if (!ParseFlushMode(ctx, &async)) return;
   ctx.FanOutAll(
       [async](shard::Shard& s) {
-        for (int i = 0; i < s.num_dbs(); ++i) s.db(i).Clear(async);
+        for (int i = 0; i < s.num_dbs(); ++i) {
+          server::ThisShardWatches().TouchExisting(i, s.db(i), UnixTimeMs());
+          s.db(i).Clear(async);
+        }
       },
       [](CommandContext& c) { c.reply().Ok(); });
 }
@@ -79,7 +87,8 @@ void RegisterServerCommands(server::CommandTable& table) {
   table.Add({.name = "time", .arity = 1, .flags = kLoading | kStale | kFast, .handler = Time});
   table.Add({.name = "lastsave", .arity = 1, .flags = kLoading | kStale | kFast,
              .handler = LastSave});
-  table.Add({.name = "shutdown", .arity = -1, .flags = kAdmin | kNoScript | kLoading | kStale,
+  table.Add({.name = "shutdown", .arity = -1,
+             .flags = kAdmin | kNoScript | kLoading | kStale | kNoMulti,
              .handler = Shutdown});
 }
 

@@ -11,6 +11,7 @@
 #include "common/logging.h"
 #include "server/blocking.h"
 #include "server/dispatcher.h"
+#include "server/multi_exec.h"
 #include "server/server_state.h"
 #include "server/thread_state.h"
 #include "shard/shard.h"
@@ -201,6 +202,7 @@ void Connection::Close() {
   if (closed_) return;
   closed_ = true;
   server::CancelBlock(*this);
+  server::ForgetTransactionState(*this);
   home().loop().Remove(fd);
   ::close(fd);
   fd = -1;

@@ -7,6 +7,7 @@
 #include "protocol/reply_builder.h"
 #include "server/client.h"
 #include "server/command_context.h"
+#include "server/key_locks.h"
 #include "server/server_state.h"
 #include "shard/shard_set.h"
 
@@ -51,6 +52,10 @@ class BlockingDriver {
     auto empty = static_cast<uint8_t>(BlockedWait::KeyState::kEmpty);
     size_t first = 0;
     while (first < w->keys.size() && w->peek_[first] == empty) ++first;
+    if (first == w->keys.size() && w->nowait) {
+      Timeout(w);  // Inside EXEC: no data now means none (the transaction holds the keys).
+      return;
+    }
     if (first == w->keys.size() || ++w->attempts_ > 3) {
       // Nothing to take anywhere (or the data keeps vanishing under us): file the wait with
       // every owner; a key filled since the peek is served as it is filed.
@@ -79,7 +84,15 @@ class BlockingDriver {
     if (!w->waiting()) return;  // Timed out or gone before we got here.
     storage::Db& db = s.db(w->db_index);
     int64_t now = UnixTimeMs();
+    KeyLocks& locks = ThisShardLocks();
+    bool held = false;
     for (size_t i : indexes) {
+      if (!w->nowait && locks.Locked(w->db_index, w->keys[i])) {
+        // A transaction holds it: wait as if empty, and look again when it lets go.
+        t_registry.HoldBack(w->db_index, w->keys[i]);
+        held = true;
+        continue;
+      }
       BlockedWait::KeyState st = w->Check(db, w->keys[i], now);
       if (st == BlockedWait::KeyState::kEmpty) continue;
       if (!w->TryClaim()) return;
@@ -90,6 +103,14 @@ class BlockingDriver {
       } else {
         w->Serve(s, db, w->keys[i], now);
       }
+      return;
+    }
+    if (w->nowait && !held) {
+      if (!w->TryClaim()) return;
+      std::string out;
+      protocol::ReplyBuilder r(&out, w->resp);
+      w->ReplyEmpty(r);
+      w->Deliver(std::move(out));
       return;
     }
     for (size_t i : indexes) t_registry.Add(s, w->db_index, w->keys[i], w);
@@ -105,7 +126,7 @@ class BlockingDriver {
     ServerState::Get().blocked_clients--;
     if (!c->closed()) c->out().append(reply);
     c->in_flight--;
-    c->ResumeAfterAsync();
+    c->AsyncDone();
   }
 
   // Home thread.
@@ -115,7 +136,11 @@ class BlockingDriver {
     if (!w->state_.compare_exchange_strong(expected, BlockedWait::kCancelled)) return;
     std::string out;
     protocol::ReplyBuilder r(&out, w->resp);
-    w->ReplyTimeout(r);
+    if (w->nowait) {
+      w->ReplyEmpty(r);
+    } else {
+      w->ReplyTimeout(r);
+    }
     Finish(w, out);
   }
 
@@ -194,6 +219,7 @@ void Block(CommandContext& ctx, std::shared_ptr<BlockedWait> wait, int64_t timeo
   wait->home_ = &ctx.shard();
   wait->db_index = ctx.db_index();
   wait->resp = c->resp;
+  wait->nowait = c->in_exec;
   c->blocked = wait;
   ServerState::Get().blocked_clients++;
   c->in_flight++;
@@ -257,6 +283,10 @@ void BlockingRegistry::ServeReadySlow(shard::Shard& shard) {
       auto& q = it->second;
       // Oldest first. A waiter that wants another type (BZPOPMIN on a list) keeps its place.
       for (size_t i = 0; i < q.size();) {
+        if (!ThisShardLocks().idle() && ThisShardLocks().Locked(db, key)) {
+          HoldBack(db, key);
+          break;
+        }
         std::shared_ptr<BlockedWait> w = q[i];
         if (!w->waiting()) {
           q.erase(q.begin() + static_cast<ptrdiff_t>(i));

@@ -53,6 +53,8 @@ class BlockedWait : public std::enable_shared_from_this<BlockedWait> {
                      int64_t now_ms) = 0;
   // The reply when the timeout passes first (a null of the command's kind).
   virtual void ReplyTimeout(protocol::ReplyBuilder& reply) = 0;
+  // The reply inside MULTI/EXEC when no key holds data: the non-blocking command's empty reply.
+  virtual void ReplyEmpty(protocol::ReplyBuilder& reply) { ReplyTimeout(reply); }
 
   // Any thread: wins the wait for the caller, or returns false if someone else did.
   bool TryClaim() {
@@ -68,6 +70,9 @@ class BlockedWait : public std::enable_shared_from_this<BlockedWait> {
   int db_index = 0;
   int resp = 2;
   std::string command;  // For stats and logs: "blpop".
+  // Inside MULTI/EXEC a blocking command does not block: with no data it times out at once. Its
+  // keys are locked by the transaction running it, so it ignores those locks.
+  bool nowait = false;
 
  private:
   friend class BlockingDriver;
@@ -101,6 +106,16 @@ class BlockingRegistry {
     if (!ready_.empty()) ServeReadySlow(shard);
   }
   size_t waits() const { return filed_; }
+  // A key a transaction holds is not served until the transaction lets go of it (a client
+  // blocked on a list must not pop it in the middle of a MULTI/EXEC that reads it twice).
+  // Keys held back so are offered again after every release on this shard.
+  void HoldBack(int db, std::string key) { held_.emplace_back(db, std::move(key)); }
+  void RetryHeld(shard::Shard& shard) {
+    if (held_.empty()) return;
+    ready_.insert(ready_.end(), held_.begin(), held_.end());
+    held_.clear();
+    ServeReady(shard);
+  }
 
  private:
   struct DbWaits {
@@ -113,6 +128,7 @@ class BlockingRegistry {
 
   std::vector<std::unique_ptr<DbWaits>> dbs_;
   std::vector<std::pair<int, std::string>> ready_;
+  std::vector<std::pair<int, std::string>> held_;
   size_t filed_ = 0;
 };
 

@@ -3,6 +3,8 @@
 #include "absl/strings/str_format.h"
 #include "common/clock.h"
 #include "server/dispatcher.h"
+#include "server/multi_exec.h"
+#include "server/watch.h"
 
 namespace shoal::server {
 

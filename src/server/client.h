@@ -19,6 +19,15 @@ namespace shoal::server {
 
 struct PipelineRun;
 class BlockedWait;
+struct MultiState;
+struct WatchSet;
+
+// Takes over a client's asynchronous completions while it runs a transaction (see atomic_run.h).
+class AsyncListener {
+ public:
+  virtual ~AsyncListener() = default;
+  virtual void Resume() = 0;
+};
 
 class Client {
  public:
@@ -46,6 +55,14 @@ class Client {
   int in_flight = 0;
   // Set while a blocking command (BLPOP...) waits; see blocking.h.
   std::shared_ptr<BlockedWait> blocked;
+  // Between MULTI and EXEC/DISCARD: the queued commands (multi_exec.h).
+  std::unique_ptr<MultiState> multi;
+  // Keys under WATCH (watch.h); null when none.
+  std::unique_ptr<WatchSet> watch;
+  // True while EXEC runs the queued commands: blocking commands must not block.
+  bool in_exec = false;
+  // Set while a transaction drives this client's commands: it gets the completions instead.
+  AsyncListener* async_listener = nullptr;
 
   // Replies appended here are sent in order.
   std::string& out() { return out_; }
@@ -57,6 +74,15 @@ class Client {
   // An asynchronous command (a hop or a fan-out) finished and its reply is in out(): resume
   // reading the pipeline. Called on the home thread.
   virtual void ResumeAfterAsync() = 0;
+  // An asynchronous step (hop, fan-out, blocked wait) finished: resumes whoever drives the
+  // client (a transaction in progress, or the connection).
+  void AsyncDone() {
+    if (async_listener != nullptr) {
+      async_listener->Resume();
+    } else {
+      ResumeAfterAsync();
+    }
+  }
   // Closes the connection once pending replies are written (CLIENT KILL).
   virtual void Kill() = 0;
   // One line of CLIENT LIST / CLIENT INFO (without the trailing newline).

@@ -32,7 +32,7 @@ void FinishFanOut(PendingFanOut* p) {
   p->then(ctx);
   bool continues = ctx.async();
   delete p;
-  if (!continues) c->ResumeAfterAsync();
+  if (!continues) c->AsyncDone();
 }
 
 }  // namespace

@@ -2,10 +2,15 @@
 
 #include "common/clock.h"
 #include "protocol/errors.h"
+#include "server/atomic_run.h"
 #include "server/blocking.h"
 #include "server/command_context.h"
+#include "server/key_locks.h"
+#include "server/multi_exec.h"
+#include "server/routing.h"
 #include "server/server_state.h"
 #include "server/thread_state.h"
+#include "server/watch.h"
 
 namespace shoal::server {
 
@@ -13,17 +18,9 @@ namespace {
 
 constexpr size_t kMaxBatchCommands = 1024;  // Bounds one hop's latency for others on the shard.
 
-// Where a command runs; see command_table.h.
-enum class Site { kConnection, kShard, kSplit, kCoordinator };
+}  // namespace
 
-struct Plan {
-  const CommandSpec* spec = nullptr;
-  Site site = Site::kConnection;
-  shard::ShardId shard = 0;
-  std::string error;  // Non-empty: reply this error instead of running anything.
-};
-
-Plan MakePlan(Client& client, const protocol::ArgList& args) {
+Plan MakePlan(Client& client, ArgSpan args) {
   Plan plan;
   const CommandSpec* spec = GlobalCommandTable().Find(args[0]);
   if (spec == nullptr) {
@@ -78,7 +75,7 @@ Plan MakePlan(Client& client, const protocol::ArgList& args) {
   };
   if (spec->get_keys != nullptr) {
     std::vector<int> keys;
-    if (!spec->get_keys(absl::MakeConstSpan(args.data(), args.size()), &keys)) {
+    if (!spec->get_keys(args, &keys)) {
       plan.site = Site::kConnection;  // The handler replies the malformed count's error.
       return plan;
     }
@@ -99,6 +96,20 @@ Plan MakePlan(Client& client, const protocol::ArgList& args) {
   return plan;
 }
 
+bool BlockedByLocks(const CommandSpec& spec, ArgSpan args, int db) {
+  KeyLocks& locks = ThisShardLocks();
+  if (locks.idle()) return false;
+  std::vector<int> keys;
+  if (!spec.KeyPositions(args, &keys)) return false;
+  bool write = (spec.flags & kWrite) != 0;
+  for (int i : keys) {
+    if (locks.Conflicts(db, args[i], write)) return true;
+  }
+  return false;
+}
+
+namespace {
+
 void CountError(ThreadState& ts, std::string_view reply) {
   size_t end = reply.find_first_of(" \r", 1);
   ts.error_stats[std::string(reply.substr(1, end == std::string_view::npos ? 0 : end - 1))]++;
@@ -115,25 +126,30 @@ void AppendToBatch(RemoteBatch& batch, const CommandSpec* spec, const Args& args
   }
 }
 
-// Runs on: the batch's target shard.
-void RunBatch(RemoteBatch& batch, shard::Shard& shard) {
+// Runs on: the batch's target shard. Runs the batch's commands from `batch.next` on; returns
+// false if it stopped at a command whose keys a transaction holds (resume after a release).
+bool RunBatch(RemoteBatch& batch, shard::Shard& shard) {
   protocol::ReplyBuilder reply(&batch.replies, batch.resp);
   std::vector<std::string_view> argv;
   batch.reply_ends.reserve(batch.commands.size());
-  for (const RemoteBatch::Command& cmd : batch.commands) {
+  for (; batch.next < batch.commands.size(); ++batch.next) {
+    const RemoteBatch::Command& cmd = batch.commands[batch.next];
     argv.clear();
     for (uint32_t i = 0; i < cmd.argc; ++i) {
       const auto& [off, len] = batch.spans[cmd.first_arg + i];
       argv.emplace_back(batch.arena.data() + off, len);
     }
+    if (!batch.in_tx && BlockedByLocks(*cmd.spec, argv, batch.db_index)) return false;
     CommandContext ctx(cmd.spec, argv, &reply, &shard, batch.db_index, nullptr);
     RunCommandHere(*cmd.spec, ctx, /*coordinator=*/false, /*record_stats=*/!cmd.part);
     batch.reply_ends.push_back(batch.replies.size());
   }
+  return true;
 }
 
 // The run's batch for `target`, created on first use.
-RemoteBatch* BatchFor(PipelineRun& run, Client& client, shard::ShardId target, uint8_t* index) {
+RemoteBatch* BatchFor(PipelineRun& run, Client& client, shard::ShardId target, bool in_tx,
+                      uint8_t* index) {
   for (size_t i = 0; i < run.batches.size(); ++i) {
     if (run.batches[i]->target == target) {
       *index = static_cast<uint8_t>(i);
@@ -144,6 +160,7 @@ RemoteBatch* BatchFor(PipelineRun& run, Client& client, shard::ShardId target, u
   b->target = target;
   b->db_index = client.db_index;
   b->resp = client.resp;
+  b->in_tx = in_tx;
   *index = static_cast<uint8_t>(run.batches.size());
   run.batches.push_back(std::move(b));
   return run.batches.back().get();
@@ -151,11 +168,24 @@ RemoteBatch* BatchFor(PipelineRun& run, Client& client, shard::ShardId target, u
 
 }  // namespace
 
+// After a command ran on a shard: the watches of the keys it wrote are dirty (WATCH), and
+// clients blocked on keys it filled are served.
+static void AfterCommand(const CommandSpec& spec, CommandContext& ctx, bool coordinator) {
+  if (!coordinator && (spec.flags & kWrite) != 0) {
+    WatchRegistry& watches = ThisShardWatches();
+    std::vector<int> keys;
+    if (!watches.empty() && spec.KeyPositions(ctx.args(), &keys)) {
+      for (int i : keys) watches.Touch(ctx.db_index(), ctx.arg(i));
+    }
+  }
+  ThisShardBlocking().ServeReady(ctx.shard());
+}
+
 void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinator,
                     bool record_stats) {
   if (!record_stats) {
     (coordinator ? spec.coordinator : spec.handler)(ctx);
-    ThisShardBlocking().ServeReady(ctx.shard());  // Clients blocked on keys it filled.
+    AfterCommand(spec, ctx, coordinator);
     return;
   }
   ThreadState& ts = ThreadState::Get();
@@ -163,7 +193,7 @@ void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinat
   size_t before = out->size();
   int64_t start = MonotonicUs();
   (coordinator ? spec.coordinator : spec.handler)(ctx);
-  ThisShardBlocking().ServeReady(ctx.shard());  // Clients blocked on keys it filled.
+  AfterCommand(spec, ctx, coordinator);
   CommandStat& stat = ts.command_stats[&spec];
   stat.calls++;
   stat.usec += MonotonicUs() - start;
@@ -185,13 +215,28 @@ void RunHeldBack(Client& client, PipelineRun& run, const CommandSpec& spec, ArgS
   run.local_ends.push_back(run.local_replies.size());
 }
 
+// Adds `args` for shard `target` to the run: inline on the home shard (reply held back), or
+// into the target's batch. A plain command on a key a transaction holds here goes into a batch
+// for the home shard itself, which waits for the release like any batch.
+PipelineRun::Source AddPart(Client& client, PipelineRun& run, const CommandSpec& spec,
+                            shard::ShardId target, ArgSpan args, bool part, bool in_tx) {
+  if (target == client.home().id() &&
+      (in_tx || !BlockedByLocks(spec, args, client.db_index))) {
+    RunHeldBack(client, run, spec, args, part);
+    return PipelineRun::kLocal;
+  }
+  uint8_t index;
+  RemoteBatch* batch = BatchFor(run, client, target, in_tx, &index);
+  AppendToBatch(*batch, &spec, args, part);
+  return static_cast<PipelineRun::Source>(index);
+}
+
 // Splits a multi-key command into one part per owner shard: the same command over that
 // shard's keys (with their values, for MSET), keys kept in the client's order.
-void SubmitSplit(Client& client, PipelineRun& run, const CommandSpec& spec,
-                 const protocol::ArgList& args) {
+void SubmitSplit(Client& client, PipelineRun& run, const CommandSpec& spec, ArgSpan args,
+                 bool in_tx) {
   shard::ShardSet& shards = *ServerState::Get().shards;
   const size_t step = static_cast<size_t>(spec.key_step);
-  const shard::ShardId home = client.home().id();
   struct Part {
     shard::ShardId shard;
     std::vector<std::string_view> args;
@@ -208,66 +253,84 @@ void SubmitSplit(Client& client, PipelineRun& run, const CommandSpec& spec,
   }
   ThreadState::Get().command_stats[&spec].calls++;  // One call, however many parts.
   for (Part& part : parts) {
-    if (part.shard == home) {
-      RunHeldBack(client, run, spec, part.args, /*part=*/true);
-      merge.parts.push_back(PipelineRun::kLocal);
-    } else {
-      uint8_t index;
-      RemoteBatch* batch = BatchFor(run, client, part.shard, &index);
-      AppendToBatch(*batch, &spec, part.args, /*part=*/true);
-      merge.parts.push_back(static_cast<PipelineRun::Source>(index));
-    }
+    merge.parts.push_back(AddPart(client, run, spec, part.shard, part.args, /*part=*/true, in_tx));
   }
   run.order.push_back(static_cast<PipelineRun::Source>(PipelineRun::kFirstMerge -
                                                        static_cast<int>(run.merges.size())));
   run.merges.push_back(std::move(merge));
 }
 
+// Commands that act on MULTI itself rather than being queued by it.
+bool ControlsTransaction(const CommandSpec* spec) {
+  if (spec == nullptr) return false;
+  const std::string& n = spec->name;
+  return n == "exec" || n == "discard" || n == "multi" || n == "watch" || n == "quit" ||
+         n == "reset";
+}
+
 }  // namespace
+
+void AddToRun(Client& client, const Plan& plan, ArgSpan args, bool in_tx) {
+  std::unique_ptr<PipelineRun>& run = client.pipeline_run();
+  if (run == nullptr) run = std::make_unique<PipelineRun>();
+  client.last_command = plan.spec->name;
+  if (plan.site == Site::kSplit) {
+    SubmitSplit(client, *run, *plan.spec, args, in_tx);
+    return;
+  }
+  run->order.push_back(
+      AddPart(client, *run, *plan.spec, plan.shard, args, /*part=*/false, in_tx));
+}
 
 Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
   std::unique_ptr<PipelineRun>& run = client.pipeline_run();
-  Plan plan = MakePlan(client, args);
+  ArgSpan argv(args.data(), args.size());
+  Plan plan = MakePlan(client, argv);
   ThreadState& ts = ThreadState::Get();
-  const bool single_shard = plan.site == Site::kShard && plan.error.empty();
-  if (single_shard && plan.shard != client.home().id()) {
-    if (run == nullptr) run = std::make_unique<PipelineRun>();
-    if (run->order.size() >= kMaxBatchCommands) return Submitted::kDeferred;
-    uint8_t index;
-    RemoteBatch* batch = BatchFor(*run, client, plan.shard, &index);
-    AppendToBatch(*batch, plan.spec, args, /*part=*/false);
-    run->order.push_back(index);
-    client.last_command = plan.spec->name;
-    return Submitted::kBatched;
+  // Inside MULTI commands are queued; a malformed one (even EXEC or WATCH) aborts the
+  // transaction, as Redis checks name and arity before anything else.
+  if (client.multi != nullptr && (!ControlsTransaction(plan.spec) || !plan.error.empty())) {
+    if (run != nullptr) return Submitted::kDeferred;  // Replies go out in order.
+    QueueCommand(client, plan, argv);
+    return Submitted::kDone;
   }
-  if (plan.site == Site::kSplit && plan.error.empty()) {
-    if (run == nullptr) run = std::make_unique<PipelineRun>();
-    if (run->order.size() >= kMaxBatchCommands) return Submitted::kDeferred;
-    SubmitSplit(client, *run, *plan.spec, args);
-    client.last_command = plan.spec->name;
-    return Submitted::kBatched;
-  }
-  if (single_shard && run != nullptr) {
-    // Owned here while other shards work on the run: run now, hold the reply back.
-    if (run->order.size() >= kMaxBatchCommands) return Submitted::kDeferred;
-    client.last_command = plan.spec->name;
-    RunHeldBack(client, *run, *plan.spec, ArgSpan(args.data(), args.size()), /*part=*/false);
-    run->order.push_back(PipelineRun::kLocal);
-    return Submitted::kBatched;
+  const bool ok = plan.error.empty();
+  const bool home = plan.shard == client.home().id();
+  if (ok && (plan.site == Site::kShard || plan.site == Site::kSplit)) {
+    if (run != nullptr && run->order.size() >= kMaxBatchCommands) return Submitted::kDeferred;
+    // A command owned here with nothing pending and no lock in the way runs at once.
+    if (run == nullptr && plan.site == Site::kShard && home &&
+        !BlockedByLocks(*plan.spec, argv, client.db_index)) {
+      client.last_command = plan.spec->name;
+      CommandContext ctx(plan.spec, argv, &client.reply(), &client.home(), client.db_index,
+                         &client);
+      RunCommandHere(*plan.spec, ctx, /*coordinator=*/false);
+      return Submitted::kDone;
+    }
+    if (plan.site == Site::kShard) {
+      AddToRun(client, plan, argv, /*in_tx=*/false);
+      return Submitted::kBatched;
+    }
   }
   // Everything else runs alone: it waits for the pending run's replies.
   if (run != nullptr) return Submitted::kDeferred;
 
-  if (!plan.error.empty()) {
+  if (!ok) {
     if (plan.spec != nullptr) ts.command_stats[plan.spec].rejected_calls++;
     client.reply().Error(plan.error);
     CountError(ts, "-" + plan.error);
     return Submitted::kDone;
   }
   client.last_command = plan.spec->name;
-  ArgSpan argv(args.data(), args.size());
+  if (plan.site == Site::kSplit || plan.site == Site::kCoordinator) {
+    // Keys on several shards: atomically, under their locks.
+    std::vector<QueuedCommand> one;
+    one.push_back(QueuedCommand::Of(plan.spec, argv));
+    return AtomicRun::Start(client, std::move(one), nullptr, /*exec=*/false) ? Submitted::kAsync
+                                                                            : Submitted::kDone;
+  }
   CommandContext ctx(plan.spec, argv, &client.reply(), &client.home(), client.db_index, &client);
-  RunCommandHere(*plan.spec, ctx, plan.site == Site::kCoordinator);
+  RunCommandHere(*plan.spec, ctx, /*coordinator=*/false);
   return ctx.async() ? Submitted::kAsync : Submitted::kDone;
 }
 
@@ -276,7 +339,24 @@ static void FinishRun(Client* c) {
   std::unique_ptr<PipelineRun> run = std::move(c->pipeline_run());
   c->in_flight--;
   run->StitchInto(&c->out());
-  c->ResumeAfterAsync();
+  c->AsyncDone();
+}
+
+// Runs on: the batch's target shard; posts the replies home once every command ran.
+static void RunBatchAndReturn(RemoteBatch* batch, shard::Shard* target, shard::Shard* home,
+                              Client* c, PipelineRun* r) {
+  if (!RunBatch(*batch, *target)) {
+    ThisShardLocks().WaitForRelease([=] { RunBatchAndReturn(batch, target, home, c, r); });
+    return;
+  }
+  auto back = [c, r] {
+    if (--r->outstanding == 0) FinishRun(c);
+  };
+  if (target == home) {
+    back();
+  } else {
+    home->Post(back);
+  }
 }
 
 bool Dispatcher::Flush(Client& client) {
@@ -297,12 +377,7 @@ bool Dispatcher::Flush(Client& client) {
   for (auto& b : r->batches) {
     RemoteBatch* batch = b.get();
     shard::Shard* target = &shards.shard(batch->target);
-    target->Post([batch, target, home, c, r] {
-      RunBatch(*batch, *target);
-      home->Post([c, r] {
-        if (--r->outstanding == 0) FinishRun(c);
-      });
-    });
+    target->Post([batch, target, home, c, r] { RunBatchAndReturn(batch, target, home, c, r); });
   }
   return true;
 }

@@ -54,6 +54,10 @@ struct RemoteBatch {
   };
   std::vector<Command> commands;
   std::vector<std::pair<size_t, size_t>> spans;  // (offset in arena, length) per argument.
+  // Sent by a transaction holding every lock its commands need: no lock checks. Otherwise a
+  // command on a key some transaction holds waits there for the release.
+  bool in_tx = false;
+  size_t next = 0;                 // First command not run yet (a batch may wait midway).
   std::string replies;             // Filled on the target shard.
   std::vector<size_t> reply_ends;  // Offset in `replies` just past each command's reply.
 };

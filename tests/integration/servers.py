@@ -131,14 +131,15 @@ def is_self_test() -> bool:
     return shoal_bin() == "redis"
 
 
-def make_shoal() -> ServerProcess:
+def make_shoal(threads=None) -> ServerProcess:
+    """Shoal with `threads` shard threads (default: SHOAL_THREADS, else 2)."""
     if is_self_test():
         return make_redis("shoal-as-redis")
     binary = shoal_bin()
     if not os.access(binary, os.X_OK):
         raise FileNotFoundError(f"no executable Shoal binary at {binary}: build it, set SHOAL_BIN, "
                                 f"or set SHOAL_BIN=redis to self-test the harness")
-    threads = os.environ.get("SHOAL_THREADS", "2")
+    threads = str(threads or os.environ.get("SHOAL_THREADS", "2"))
 
     def argv(port, workdir):
         return [binary, "--port", str(port), "--bind", "127.0.0.1", "--threads", threads]

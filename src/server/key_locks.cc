@@ -1,0 +1,148 @@
+#include "server/key_locks.h"
+
+namespace shoal::server {
+
+namespace {
+thread_local KeyLocks t_locks;
+}  // namespace
+
+KeyLocks& ThisShardLocks() { return t_locks; }
+
+void LockRequest::Add(int db, std::string_view key, bool exclusive) {
+  for (Key& k : keys) {
+    if (k.db == db && k.key == key) {
+      k.exclusive = k.exclusive || exclusive;
+      return;
+    }
+  }
+  keys.push_back(Key{db, std::string(key), exclusive});
+}
+
+KeyLocks::KeyState* KeyLocks::Find(int db, std::string_view key) {
+  if (static_cast<size_t>(db) >= dbs_.size()) return nullptr;
+  auto it = dbs_[db].find(absl::string_view(key.data(), key.size()));
+  return it == dbs_[db].end() ? nullptr : &it->second;
+}
+
+const KeyLocks::KeyState* KeyLocks::Find(int db, std::string_view key) const {
+  return const_cast<KeyLocks*>(this)->Find(db, key);
+}
+
+bool KeyLocks::Conflicts(int db, std::string_view key, bool write) const {
+  if (granted_ == 0) return false;
+  if (whole_exclusive_ || (write && whole_shared_ > 0)) return true;
+  const KeyState* st = Find(db, key);
+  if (st == nullptr) return false;
+  return st->exclusive || (write && st->shared > 0);
+}
+
+bool KeyLocks::CompatibleWithGranted(const LockRequest& r) const {
+  if (granted_ == 0) return true;
+  if (whole_exclusive_) return false;
+  if (r.whole_shard) return !r.whole_exclusive && exclusive_keys_ == 0;
+  for (const LockRequest::Key& k : r.keys) {
+    if (Conflicts(k.db, k.key, k.exclusive)) return false;
+  }
+  return true;
+}
+
+bool KeyLocks::RequestsConflict(const LockRequest& a, const LockRequest& b) {
+  if (a.whole_shard || b.whole_shard) {
+    const LockRequest& whole = a.whole_shard ? a : b;
+    const LockRequest& other = a.whole_shard ? b : a;
+    if (whole.whole_exclusive || (other.whole_shard && other.whole_exclusive)) return true;
+    if (other.whole_shard) return false;  // Both shared.
+    for (const LockRequest::Key& k : other.keys) {
+      if (k.exclusive) return true;
+    }
+    return false;
+  }
+  for (const LockRequest::Key& x : a.keys) {
+    for (const LockRequest::Key& y : b.keys) {
+      if (x.db == y.db && (x.exclusive || y.exclusive) && x.key == y.key) return true;
+    }
+  }
+  return false;
+}
+
+bool KeyLocks::CompatibleWithWaitersBefore(const LockRequest& r,
+                                           std::list<LockRequest*>::const_iterator end) const {
+  for (auto it = waiting_.begin(); it != end; ++it) {
+    if (RequestsConflict(r, **it)) return false;
+  }
+  return true;
+}
+
+void KeyLocks::Grant(LockRequest* r) {
+  granted_++;
+  if (r->whole_shard) {
+    if (r->whole_exclusive) {
+      whole_exclusive_ = true;
+    } else {
+      whole_shared_++;
+    }
+    return;
+  }
+  for (const LockRequest::Key& k : r->keys) {
+    if (static_cast<size_t>(k.db) >= dbs_.size()) dbs_.resize(k.db + 1);
+    KeyState& st = dbs_[k.db][k.key];
+    if (k.exclusive) {
+      st.exclusive = true;
+      exclusive_keys_++;
+    } else {
+      st.shared++;
+    }
+  }
+}
+
+bool KeyLocks::Acquire(LockRequest* r) {
+  if (CompatibleWithGranted(*r) && CompatibleWithWaitersBefore(*r, waiting_.end())) {
+    Grant(r);
+    return true;
+  }
+  waiting_.push_back(r);
+  return false;
+}
+
+void KeyLocks::Release(LockRequest* r) {
+  granted_--;
+  if (r->whole_shard) {
+    if (r->whole_exclusive) {
+      whole_exclusive_ = false;
+    } else {
+      whole_shared_--;
+    }
+  } else {
+    for (const LockRequest::Key& k : r->keys) {
+      auto& map = dbs_[k.db];
+      auto it = map.find(k.key);
+      if (k.exclusive) {
+        it->second.exclusive = false;
+        exclusive_keys_--;
+      } else {
+        it->second.shared--;
+      }
+      if (!it->second.exclusive && it->second.shared == 0) map.erase(it);
+    }
+  }
+  // Grant, in order, every waiter that conflicts with nothing granted and no earlier waiter.
+  std::vector<LockRequest*> granted;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    LockRequest* w = *it;
+    if (CompatibleWithGranted(*w) && CompatibleWithWaitersBefore(*w, it)) {
+      Grant(w);
+      granted.push_back(w);
+      it = waiting_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (LockRequest* w : granted) w->on_grant();
+  if (!retries_.empty()) {
+    std::vector<absl::AnyInvocable<void()>> retries;
+    retries.swap(retries_);
+    for (auto& fn : retries) fn();
+  }
+}
+
+}  // namespace shoal::server
