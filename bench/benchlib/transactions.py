@@ -117,8 +117,10 @@ def preflight(server, test: str, wl) -> str:
     base = [wl.ledger_bin, "--port", str(server.port), "--clients", "4", "--transfers", "200",
             "--timeout", "10", "--seed", str(SEED)]
     if t.mode == "ledger":
+        # MULTI audits only: the cells need MULTI for their audit, scripts only if they transfer
+        # with one.
         cmd = base + ["--setup", "--accounts", "20", "--mix", t.mix, "--auditors", "1",
-                      "--prefix", "bench-preflight:"]
+                      "--audit-with", "multi", "--prefix", "bench-preflight:"]
     else:
         cmd = base + ["--bench", t.mode, "--keyspace", "10"]
     code, out = _run(cmd, 60)

@@ -210,14 +210,15 @@ bool Worker::Step(Op& op, redisReply** r, Session& s) {
         }
         redisReply* from = mget->element[0];
         if (from->type == REDIS_REPLY_NIL || mget->element[1]->type == REDIS_REPLY_NIL) {
-          shared_.reporter.Violation("watch transfer: MGET found a balance key missing (" +
+          shared_.reporter.Violation(std::string(name) +
+                                     " transfer: MGET found a balance key missing (" +
                                      opts_.Balance(op.a) + ", " + opts_.Balance(op.b) + ")");
           s.unwatch_pending = watch;
           return false;
         }
         if (!AsInt(from, &v)) return error("MGET balance -> " + Describe(from));
         if (v < 0) {
-          shared_.reporter.Violation("watch transfer: " + opts_.Balance(op.a) +
+          shared_.reporter.Violation(std::string(name) + " transfer: " + opts_.Balance(op.a) +
                                      " is negative: " + Num(v));
         }
         if (v < op.amount) {
