@@ -6,6 +6,7 @@ and memory per key and per element. Writes bench/RESULTS.md and its raw data, RE
     bench/run.sh                          # full run, redis + shoal --threads 1 and 2
     bench/run.sh --tests collections --memory-suite none   # only the data-type cells
     bench/run.sh --tests none                               # only the memory tables
+    bench/run.sh --tests transactions --memory-suite none   # only issue 4's cells
 
 See bench/README.md for what is measured and why. Python 3 standard library only.
 """
@@ -22,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import datatypes, memory, report, resp, servers, workload
+from benchlib import datatypes, memory, report, resp, servers, transactions, workload
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -34,9 +35,13 @@ FULL = {"reps": 5, "requests": (150_000, 1_500_000), "memory_keys": 1_000_000,
         "memory_settle": 12.0}
 QUICK = {"reps": 1, "requests": (10_000, 100_000), "memory_keys": 100_000, "memory_settle": 1.0}
 
+# The transaction group repeats SET and MSET: a multi-shard atomic command is compared with a
+# single-key one in the same run.
 TEST_GROUPS = {"strings": list(workload.STRING_TESTS),
                "collections": list(workload.COLLECTION_TESTS),
-               "all": list(workload.STRING_TESTS) + list(workload.COLLECTION_TESTS), "none": []}
+               "transactions": ["set", "mset", *workload.TRANSACTION_TESTS],
+               "all": list(workload.STRING_TESTS) + list(workload.COLLECTION_TESTS)
+               + list(workload.TRANSACTION_TESTS), "none": []}
 MEMORY_SUITES = ("strings",) + memory.FAMILIES
 
 
@@ -46,6 +51,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--shoal-bin", default=str(REPO_DIR / "build/release/shoal-server"))
     p.add_argument("--redis-bin", default="redis-server")
     p.add_argument("--benchmark-bin", default="redis-benchmark")
+    p.add_argument("--ledger-bin", default=str(REPO_DIR / "build/release/shoal-ledger"),
+                   help="the transaction cells' client (bench/ledger)")
+    p.add_argument("--ledger-accounts", type=int, default=1000,
+                   help="accounts of the ledger cells (default 1000)")
     p.add_argument("--only", choices=["redis", "shoal"], help="run just one server kind")
     p.add_argument("--threads", default="1,2", help="Shoal --threads values, one server each")
     p.add_argument("--reps", type=int, help=f"repetitions (default {FULL['reps']})")
@@ -141,6 +150,8 @@ def cells(args) -> list:
         for test in args.tests:
             if test in datatypes.TESTS:
                 n_test = datatypes.requests(test, n, pipeline)
+            elif test in transactions.TESTS:
+                n_test = transactions.requests(test, n, pipeline)
             else:
                 n_test = n
             out.append({"test": test, "pipeline": pipeline, "requests": n_test})
@@ -167,6 +178,10 @@ def check_setup(args, specs) -> None:
     if any(s.kind == "shoal" for s in specs) and not os.access(args.shoal_bin, os.X_OK):
         sys.exit(f"error: no Shoal binary at {args.shoal_bin}.\nBuild it, pass --shoal-bin, "
                  "or run --only redis.")
+    if set(args.tests) & set(transactions.TESTS) and not os.access(args.ledger_bin, os.X_OK):
+        sys.exit(f"error: no shoal-ledger at {args.ledger_bin} (the transaction cells' client).\n"
+                 "Build it (scripts/build.sh release), pass --ledger-bin, or leave out the "
+                 "transaction tests (--tests strings,collections).")
     usable = os.sched_getaffinity(0)
     for cpus in {args.server_cpus, args.wide_server_cpus, args.client_cpus} - {""}:
         if missing := set(servers.parse_cpu_list(cpus)) - usable:
@@ -224,14 +239,14 @@ def run_throughput(args, specs, log_dir, results) -> None:
         return
     wl = workload.Workload(args.clients, args.keyspace, args.value_size, args.collection_keys,
                            args.collection_prefill, args.client_cpus, args.benchmark_bin,
-                           args.cell_timeout)
+                           args.cell_timeout, args.ledger_bin, args.ledger_accounts)
     running = []
     for spec in specs:
         server = servers.Server(spec, log_dir).start()
         running.append(server)
         spec_row = next(s for s in results["servers"] if s["name"] == spec.name)
         spec_row["affinity"] = server.affinity()
-        bad = {t: why for t, why in workload.preflight(server, args.tests).items() if why}
+        bad = {t: why for t, why in workload.preflight(server, args.tests, wl).items() if why}
         if bad:
             results["skipped"][spec.name] = bad
             for test, why in bad.items():
@@ -351,6 +366,7 @@ def main() -> int:
             "keyspace": args.keyspace, "value_size": args.value_size,
             "collection_keys": args.collection_keys,
             "collection_prefill": args.collection_prefill,
+            "ledger_accounts": args.ledger_accounts,
             "memory_keys": args.memory_keys, "memory_suite": args.memory_suite,
             "memory_shapes": args.memory_shapes, "memory_settle": args.memory_settle,
             "client_cpus": args.client_cpus,

@@ -4,12 +4,15 @@
 Pure parts run anywhere; ServerTest needs redis-server on PATH and is skipped without it.
 """
 
+import os
 import shutil
 import tempfile
 import unittest
 
 import run
-from benchlib import datatypes, memory, report, resp, servers, workload
+from benchlib import datatypes, memory, report, resp, servers, transactions, workload
+
+LEDGER_BIN = str(run.REPO_DIR / "build/release/shoal-ledger")
 
 CSV_7_0 = '''"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
 "MSET (10 keys)","52356.02","0.661","0.216","0.567","1.159","1.775","4.839"
@@ -66,7 +69,11 @@ class ArgsTest(unittest.TestCase):
 
     def test_test_groups(self):
         self.assertEqual(run.parse_args([]).tests,
-                         list(workload.STRING_TESTS) + list(workload.COLLECTION_TESTS))
+                         list(workload.STRING_TESTS) + list(workload.COLLECTION_TESTS)
+                         + list(workload.TRANSACTION_TESTS))
+        self.assertEqual(run.parse_args(["--tests", "transactions"]).tests,
+                         ["set", "mset", "multi", "evalsha", "ledger", "ledger_watch",
+                          "ledger_script", "ledger_lmove", "ledger_smove"])
         self.assertEqual(run.parse_args(["--tests", "strings"]).tests, ["set", "get", "incr", "mset"])
         self.assertEqual(run.parse_args(["--tests", "lpop,collections"]).tests[:2],
                          ["lpop", "lpush"])
@@ -185,6 +192,33 @@ class DatatypesTest(unittest.TestCase):
         self.assertIn("-t", workload.benchmark_argv(7000, "get", 1, 1000, wl))
 
 
+class TransactionCellsTest(unittest.TestCase):
+    def test_ledger_argv_and_requests(self):
+        wl = workload.Workload(50, 100000, 32, 1000, 600, "1", "redis-benchmark", 60.0,
+                               "/x/shoal-ledger", 300)
+        argv = workload.benchmark_argv(7000, "ledger_watch", 1, 500, wl)
+        self.assertEqual(argv[:4], ["taskset", "-c", "1", "/x/shoal-ledger"])
+        for option in (["--transfers", "500"], ["--mix", "watch"], ["--accounts", "300"],
+                       ["--clients", "50"], ["--pipeline", "1"], ["--auditors", "0"]):
+            self.assertIn(option, [argv[i:i + 2] for i in range(len(argv))])
+        argv = workload.benchmark_argv(7000, "multi", 16, 500, wl)
+        self.assertIn("--bench", argv)
+        self.assertEqual(argv[argv.index("--bench") + 1], "multi")
+        args = run.parse_args(["--tests", "multi,ledger_script,ledger_watch", "--requests",
+                               "150000,1500000"])
+        got = {(c["test"], c["pipeline"]): c["requests"] for c in run.cells(args)}
+        self.assertEqual(got, {("multi", 1): 37500, ("multi", 16): 374992,  # Whole pipelines.
+                               ("ledger_script", 1): 75000, ("ledger_script", 16): 750000,
+                               # WATCH transfers do not pipeline: the -P 1 count at -P 16.
+                               ("ledger_watch", 1): 37500, ("ledger_watch", 16): 37488})
+
+    def test_parse_result_line(self):
+        out = 'summary\nLEDGER_RESULT {"ok":true,"done":5,"per_second":2.5}\n'
+        self.assertEqual(transactions.parse(out)["done"], 5)
+        with self.assertRaises(ValueError):
+            transactions.parse("shoal-ledger: cannot connect\n")
+
+
 class MemoryCommandsTest(unittest.TestCase):
     def test_small_shape_uses_one_template(self):
         for family in memory.FAMILIES:
@@ -234,6 +268,25 @@ class ReportTest(unittest.TestCase):
         self.assertIn("unsupported", text)
         self.assertIn("skipped: SET -> 'ERR'", text)
         self.assertIn("Every measured Shoal cell spends no more CPU", text)
+
+    def test_transaction_sections(self):
+        results = _results_with_collections()
+        results["servers"][2]["threads"] = 2
+        results["settings"]["tests"] = ["mset", "ledger_watch"]
+        results["cells"] = [{"test": "mset", "pipeline": 1, "requests": 10},
+                            {"test": "ledger_watch", "pipeline": 1, "requests": 10}]
+        results["samples"] = [
+            dict(_sample(name, us, 100), test=test, retries=retries)
+            for name, test, us, retries in (
+                ("redis", "mset", 10.0, None), ("shoal-t1", "mset", 8.0, None),
+                ("shoal-t2", "mset", 12.0, None), ("redis", "ledger_watch", 30.0, 1),
+                ("shoal-t1", "ledger_watch", 20.0, 2), ("shoal-t2", "ledger_watch", 50.0, 3))]
+        text = report.render(results)
+        self.assertIn("## Transaction cells", text)
+        self.assertIn("| ledger: WATCH/MULTI/EXEC, -P 1 | 10.0 | 20.0 | 30.0 |", text)  # Retries.
+        self.assertIn("| MSET (10 keys), -P 1 | 1.50× |", text)  # shoal-t2 over shoal-t1.
+        self.assertIn("| ledger: WATCH/MULTI/EXEC, -P 1 | 2.50× |", text)
+        self.assertIn("Transaction tests ledger_watch by shoal-ledger", text)
 
     def test_collections_and_misses(self):
         results = _results_with_collections()
@@ -333,6 +386,33 @@ class ServerTest(unittest.TestCase):
                 self.assertEqual(client.call("HGET", memory.key(49), "f:4"), b"v:4")
                 with self.assertRaisesRegex(RuntimeError, "command 0 replied b':0'"):
                     memory.load_commands(client, memory.collection_commands("hash", "small", 1))
+        finally:
+            server.stop()
+
+    @unittest.skipUnless(os.access(LEDGER_BIN, os.X_OK), "needs build/release/shoal-ledger")
+    def test_transaction_preflight_setup_measure_and_checks(self):
+        spec = servers.ServerSpec("redis", "redis", "redis-server", 1, "")
+        server = servers.Server(spec, tempfile.mkdtemp()).start()
+        wl = workload.Workload(8, 50, 32, 1000, 600, "", "redis-benchmark", 60.0, LEDGER_BIN, 40)
+        try:
+            tests = ["multi", "evalsha", "ledger"]
+            self.assertEqual(workload.preflight(server, tests, wl), dict.fromkeys(tests))
+            for test in tests:
+                sample = workload.measure_cell(server, [], test, 4, 400, wl)
+                self.assertIsNone(sample["check"], test)
+                self.assertEqual(sample["result"]["done"], 400)
+                self.assertGreater(sample["server_cpu_ns"], 0)
+            # A counter changed behind the run's back is caught.
+            with server.client() as client:
+                client.call("INCR", "bench:rmw:3")
+            self.assertIn("expected 400", transactions.check(server, "evalsha", 400,
+                                                             {"done": 400}, wl))
+            with server.client() as client:
+                client.call("INCRBY", "ledger:bal:7", "5")
+            self.assertIn("ledger audit failed", transactions.check(server, "ledger", 400,
+                                                                    {"done": 400}, wl))
+            self.assertIn("3 requests done", transactions.check(server, "ledger", 400,
+                                                                 {"done": 3}, wl))
         finally:
             server.stop()
 

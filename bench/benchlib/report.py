@@ -11,7 +11,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from . import datatypes
+from . import datatypes, transactions
 from .workload import TEST_LABELS
 
 # From the issue: the same workload on the same kind of 2-core machine.
@@ -214,6 +214,88 @@ exact total, SADD/HSET/ZADD a total between the prefill and prefill + -n.
 """
 
 
+def transaction_cells_table(results: dict) -> str:
+    """What each transaction cell sends, and how Shoal's cost grows with its shard count."""
+    st = results["settings"]
+    tests = [t for t in st["tests"] if t in transactions.TESTS]
+    if not tests:
+        return ""
+    reqs = {}
+    for cell in results["cells"]:
+        reqs.setdefault(cell["test"], []).append(f"{cell['requests']:,} at -P {cell['pipeline']}")
+    what = {
+        "multi": f"MULTI, {transactions.INCRS_PER_MULTI} × INCR bench:txn:<random>, EXEC "
+                 "(one write, 7 replies)",
+        "evalsha": "EVALSHA of `GET k; SET k v+1` on bench:rmw:<random>",
+    }
+    lines = ["| test | one request | -n |", "|---|---|---|"]
+    for t in tests:
+        spec = transactions.TESTS[t]
+        desc = what.get(t) or f"one finished transfer, kinds `{spec.mix}`"
+        lines.append(f"| {TEST_LABELS[t]} | {desc} | {', '.join(reqs.get(t, []))} |")
+    return f"""## Transaction cells
+
+Run by `shoal-ledger` (bench/ledger; `bench/benchlib/transactions.py` says why not
+redis-benchmark): `-c {st['clients']}` connections on one client thread pinned like
+redis-benchmark, `-P` requests in flight per connection (a WATCH transfer always alone), a fixed
+request count; keys drawn from `-r {st['keyspace']}`, so a transaction spans shards; ledger cells
+over {st.get('ledger_accounts', 'n/a')} accounts created afresh before each run, audited after it
+(totals, no negative balance, every coin once), without auditors during the run. µs/req is server
+CPU per transaction, script call or finished transfer (a WATCH retry is charged to its transfer).
+
+{chr(10).join(lines)}
+
+{retries_table(results)}
+
+{shard_scaling_table(results)}
+"""
+
+
+def retries_table(results: dict) -> str:
+    """Retries per 100 requests (median over repetitions): WATCH conflicts and coins taken first
+    are extra work a server's µs/req includes, and their rate depends on its timing."""
+    names = [s["name"] for s in results["servers"]]
+    groups = {}
+    for s in results["samples"]:
+        if s["test"] in transactions.TESTS and s.get("retries") is not None:
+            groups.setdefault((s["test"], s["pipeline"]), {}).setdefault(s["server"], []).append(
+                100.0 * s["retries"] / s["requests"])
+    rows = [(cell, groups[(cell["test"], cell["pipeline"])]) for cell in results["cells"]
+            if any(groups.get((cell["test"], cell["pipeline"]), {}).values())]
+    rows = [(cell, got) for cell, got in rows if any(v for vs in got.values() for v in vs)]
+    if not rows:
+        return "No retries in any transaction cell."
+    lines = ["| cell | " + " | ".join(f"{n} retries/100" for n in names) + " |",
+             "|---|" + "---|" * len(names)]
+    for cell, got in rows:
+        lines.append(f"| {_cell_title(cell['test'], cell['pipeline'])} | " + " | ".join(
+            fmt(statistics.median(got[n]), ".1f") if got.get(n) else "—" for n in names) + " |")
+    return "Retries per 100 requests (nil EXEC after WATCH, coin gone before SMOVE):\n\n" + \
+        "\n".join(lines)
+
+
+def shard_scaling_table(results: dict) -> str:
+    """Each multi-threaded Shoal's µs/req over shoal-t1's: what spreading keys over shards costs
+    (the issue's target: a multi-shard atomic command at most 2× the single-shard one)."""
+    stats = summarize(results["samples"])
+    multi = [s["name"] for s in results["servers"] if s["kind"] == "shoal" and s["threads"] > 1]
+    if "shoal-t1" not in [s["name"] for s in results["servers"]] or not multi:
+        return "(Shard scaling needs shoal-t1 and a Shoal with more threads in the run.)"
+    tests = ["set", "mset", *transactions.TESTS]
+    lines = ["| cell | " + " | ".join(f"{n} ÷ shoal-t1" for n in multi) + " |",
+             "|---|" + "---|" * len(multi)]
+    for cell in results["cells"]:
+        if cell["test"] not in tests:
+            continue
+        base = stats.get(("shoal-t1", cell["test"], cell["pipeline"]), {}).get("us_per_req")
+        row = [_cell_title(cell["test"], cell["pipeline"])]
+        for n in multi:
+            st = stats.get((n, cell["test"], cell["pipeline"]))
+            row.append(_ratio(st["us_per_req"] if st else None, base))
+        lines.append("| " + " | ".join(row) + " |")
+    return "Server CPU per request of a sharded Shoal over one shard's:\n\n" + "\n".join(lines)
+
+
 def memory_table(results: dict) -> str:
     rows = results["memory"]
     if not rows:
@@ -352,14 +434,18 @@ def render(results: dict) -> str:
     vm = " (virtual machine)" if m["virtualized"] else ""
     order = ", ".join(s["name"] for s in results["servers"])
     shared = "".join(_shared_cpu_note(spec, st["client_cpus"]) for spec in results["servers"])
-    string_tests = [t for t in st["tests"] if t not in datatypes.TESTS]
+    string_tests = [t for t in st["tests"]
+                    if t not in datatypes.TESTS and t not in transactions.TESTS]
+    txn_tests = [t for t in st["tests"] if t in transactions.TESTS]
     coll_tests = [t for t in st["tests"] if t in datatypes.TESTS]
     settings = "\n".join([
         f"- redis-benchmark pinned to CPUs `{st['client_cpus'] or 'none'}`, at `-P` "
         f"{', '.join(map(str, st['pipelines']))}: string tests "
         f"{', '.join(string_tests) or 'none'} with `-c {st['clients']} -r {st['keyspace']} "
         f"-d {st['value_size']} -t <test>`; collection tests {', '.join(coll_tests) or 'none'} "
-        f"as custom commands over {st.get('collection_keys', 'n/a')} collections (below).",
+        f"as custom commands over {st.get('collection_keys', 'n/a')} collections (below)."
+        + (f" Transaction tests {', '.join(txn_tests)} by shoal-ledger (below)."
+           if txn_tests else ""),
         f"- {st['reps']} repetition{'s' if st['reps'] != 1 else ''}, medians reported. In each "
         f"repetition every cell runs on each server in turn ({order}); the others are "
         f"{'frozen with SIGSTOP' if st['freeze_idle'] else 'left running'} meanwhile.",
@@ -408,10 +494,12 @@ The gap between Redis and the do-nothing server is all that a faster command pat
 rest is the kernel's network stack.
 
 {collection_cells_table(results)}
+{transaction_cells_table(results)}
 ## Per cell
 
 µs/req = server CPU time / requests; ops/s, p50 and p99 as reported by redis-benchmark; server
 CPU = server CPU time / wall time (100% = one core busy); client CPU likewise for redis-benchmark
+(shoal-ledger in the transaction cells)
 (near 100% means the client, not the server, limited ops/s); other CPU = what the rest of the
 machine used meanwhile (other processes, VM steal): well above 0% means a disturbed run.
 

@@ -12,7 +12,7 @@ import resource
 import subprocess
 import time
 
-from . import datatypes, resp, servers
+from . import datatypes, resp, servers, transactions
 
 # The cells' tests, in report order. The string tests are redis-benchmark's built-in -t tests;
 # the collection tests are custom command lines (see datatypes.py for why, and for their keys,
@@ -20,12 +20,15 @@ from . import datatypes, resp, servers
 STRING_TESTS = ("set", "get", "incr", "mset")
 COLLECTION_TESTS = ("lpush", "lpop", "lrange_100", "sadd", "spop", "hset", "zadd",
                     "zrangebyscore")
+# Issue 4's cells: run by shoal-ledger, not redis-benchmark (transactions.py says why).
+TRANSACTION_TESTS = tuple(transactions.TESTS)
 
 # Test name -> its title in the report (for built-in tests also the first CSV column of
 # redis-benchmark --csv; a custom command's CSV label is its command line).
 TEST_LABELS = {"set": "SET", "get": "GET", "incr": "INCR", "mset": "MSET (10 keys)",
                "lpush": "LPUSH", "lpop": "LPOP", "lrange_100": "LRANGE_100", "sadd": "SADD",
-               "spop": "SPOP", "hset": "HSET", "zadd": "ZADD", "zrangebyscore": "ZRANGEBYSCORE"}
+               "spop": "SPOP", "hset": "HSET", "zadd": "ZADD", "zrangebyscore": "ZRANGEBYSCORE",
+               **{t.name: t.label for t in transactions.TESTS.values()}}
 
 # Commands that must work before a test's numbers mean anything: redis-benchmark 7.0 exits on the
 # first error reply, and a command that silently did nothing would look very fast. A wanted
@@ -68,19 +71,24 @@ class Workload:
     client_cpus: str  # taskset list for redis-benchmark, "" when unpinned.
     benchmark_bin: str
     timeout: float  # Seconds one redis-benchmark run may take.
+    ledger_bin: str = ""  # shoal-ledger, for the transaction cells.
+    ledger_accounts: int = 1000  # Accounts of the ledger cells.
 
 
 class BenchmarkError(Exception):
     """redis-benchmark failed or printed nothing usable."""
 
 
-def preflight(server: servers.Server, tests: list) -> dict:
+def preflight(server: servers.Server, tests: list, wl: "Workload" = None) -> dict:
     """Returns {test: None if it works, else why not}. Leaves the keyspace empty if it can."""
     verdicts = {}
     with server.client() as client:
         for test in tests:
             _flush(client)  # Each test's checks start from an empty keyspace.
             verdicts[test] = None
+            if test in transactions.TESTS:
+                verdicts[test] = transactions.preflight(server, test, wl)
+                continue
             for args, want in _PREFLIGHT[test]:
                 try:
                     got = client.call(*args)
@@ -103,6 +111,8 @@ def _flush(client: resp.Client) -> bool:
 def benchmark_argv(port: int, test: str, pipeline: int, requests: int, wl: Workload) -> list:
     argv = [wl.benchmark_bin, "-h", "127.0.0.1", "-p", str(port), "-c", str(wl.clients),
             "-n", str(requests)]
+    if test in transactions.TESTS:
+        return transactions.argv(port, test, pipeline, requests, wl)
     if test in datatypes.TESTS:
         argv += ["-r", str(wl.collection_keys), "-P", str(pipeline), "--csv",
                  *datatypes.command(test, wl.value_size)]
@@ -173,7 +183,11 @@ def measure_cell(server: servers.Server, idle: list, test: str, pipeline: int, r
     """
     collection = test in datatypes.TESTS
     extra = {}
-    if collection:
+    if test in transactions.TESTS:
+        start = time.monotonic()
+        transactions.setup(server, test, wl)
+        extra = {"setup_s": time.monotonic() - start}
+    elif collection:
         keys = wl.collection_keys
         count = datatypes.per_key(test, keys, wl.collection_prefill, requests)
         start = time.monotonic()
@@ -183,7 +197,9 @@ def measure_cell(server: servers.Server, idle: list, test: str, pipeline: int, r
     extra["quiet_before"] = wait_quiet(server)
     sample = measure(server, idle, test, pipeline, requests, wl)
     sample.update(extra)
-    if collection:
+    if test in transactions.TESTS:
+        sample["check"] = transactions.check(server, test, requests, sample["result"], wl)
+    elif collection:
         with server.client() as client:
             got = datatypes.total(client, test, keys)
             sample["elements_after"] = got
@@ -235,13 +251,25 @@ def measure(server: servers.Server, idle: list, test: str, pipeline: int, reques
     busy_after = system_busy_s()
     rusage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     idle_ns = max([s.cpu().ns - before for s, before in zip(idle, idle_before)], default=0)
+    tool = "shoal-ledger" if test in transactions.TESTS else "redis-benchmark"
     if proc.returncode != 0:
-        raise BenchmarkError(f"redis-benchmark against {server.spec.name} exited with "
-                             f"{proc.returncode}: {' '.join(argv)}\n{err.strip()[-2000:]}")
+        raise BenchmarkError(f"{tool} against {server.spec.name} exited with "
+                             f"{proc.returncode}: {' '.join(argv)}\n{err.strip()[-2000:]}"
+                             f"\n{out.strip()[-1000:]}")
     if not server.alive():
         raise BenchmarkError(f"{server.spec.name} died during {test} -P {pipeline}.\n"
                              f"{server.log_tail()}")
-    row = parse_csv(out, test, csv_label(test, wl))
+    extra = {}
+    if test in transactions.TESTS:
+        try:
+            result = transactions.parse(out)
+        except ValueError as bad:
+            raise BenchmarkError(str(bad))
+        row = {"rps": result["per_second"], "p50_latency_ms": result["p50_ms"],
+               "p99_latency_ms": result["p99_ms"]}
+        extra = {"result": result, "retries": result["retries"]}
+    else:
+        row = parse_csv(out, test, csv_label(test, wl))
     server_ns = cpu_after.ns - cpu_before.ns
     client_s = (rusage_after.ru_utime + rusage_after.ru_stime
                 - rusage_before.ru_utime - rusage_before.ru_stime)
@@ -265,4 +293,5 @@ def measure(server: servers.Server, idle: list, test: str, pipeline: int, reques
         "steal_util": (busy_after[1] - busy_before[1]) / wall,
         "idle_servers_cpu_ns": idle_ns,  # Largest CPU use of any other server meanwhile.
         "threads_exited": sorted(cpu_before.tids - cpu_after.tids),
+        **extra,
     }

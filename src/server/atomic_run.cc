@@ -4,6 +4,7 @@
 #include "common/strings.h"
 #include "server/routing.h"
 #include "server/server_state.h"
+#include "server/thread_state.h"
 #include "shard/shard_set.h"
 
 namespace shoal::server {
@@ -14,6 +15,7 @@ AtomicRun::AtomicRun(Client& client, std::vector<QueuedCommand> commands,
       commands_(std::move(commands)),
       watch_(std::move(watch)),
       exec_(exec),
+      db_index_(client.db_index),
       tx_(&client.home()) {}
 
 bool AtomicRun::Start(Client& client, std::vector<QueuedCommand> commands,
@@ -25,8 +27,17 @@ bool AtomicRun::Start(Client& client, std::vector<QueuedCommand> commands,
   bool finished = false;
   run->finished_flag_ = &finished;
   run->PlanLocks();
+  if (!exec && run->commands_.size() == 1) {
+    std::vector<std::string_view> argv = run->commands_[0].views();
+    Plan plan = MakePlan(client, argv);
+    if (plan.error.empty() && plan.site == Site::kSplit) run->PrepareSplit(plan);
+  } else if (exec && run->watch_ == nullptr) {
+    run->PrepareFused();
+  }
   Transaction::AtGrant at_grant;
-  if (run->watch_ != nullptr) at_grant = [run](shard::Shard& s) { run->CheckWatches(s); };
+  if (run->watch_ != nullptr || !run->split_parts_.empty() || run->fused_ != nullptr) {
+    at_grant = [run](shard::Shard& s) { run->OnGranted(s); };
+  }
   run->tx_.Acquire(std::move(at_grant), [run] { run->Begin(); });
   if (finished) return false;  // `run` is gone.
   run->finished_flag_ = nullptr;
@@ -51,8 +62,14 @@ void AtomicRun::PlanLocks() {
       continue;
     }
     keys.clear();
+    // Scripts carry no write flag (Redis's EVAL has none) but may write unless read-only.
+    const bool write = spec.lock_all != nullptr ? (spec.flags & kReadOnly) == 0
+                                                : (spec.flags & kWrite) != 0;
+    if (spec.lock_all != nullptr && spec.lock_all(args)) {
+      tx_.AddAllShards(write);
+      continue;
+    }
     if (spec.has_keys()) spec.KeyPositions(args, &keys);
-    const bool write = (spec.flags & kWrite) != 0;
     if (keys.empty()) {
       // Commands over the whole keyspace (KEYS, DBSIZE, FLUSHDB...) hold every shard.
       if ((spec.flags & (kWrite | kReadOnly)) != 0) tx_.AddAllShards(write);
@@ -74,7 +91,75 @@ void AtomicRun::CheckWatches(shard::Shard& shard) {
   }
 }
 
+void AtomicRun::PrepareSplit(const Plan& plan) {
+  const CommandSpec& spec = *plan.spec;
+  const std::vector<std::string>& args = commands_[0].args;
+  const size_t step = static_cast<size_t>(spec.key_step);
+  split_merge_ = PipelineRun::Merge{spec.split, {}, {}};
+  for (size_t i = static_cast<size_t>(spec.first_key); i < args.size(); i += step) {
+    shard::ShardId owner = OwnerOf(args[i]);
+    size_t p = 0;
+    while (p < split_parts_.size() && split_parts_[p].shard != owner) ++p;
+    if (p == split_parts_.size()) {
+      split_parts_.push_back(SplitPart{owner, {args.begin(), args.begin() + spec.first_key}, {}});
+    }
+    for (size_t j = 0; j < step; ++j) split_parts_[p].args.push_back(args[i + j]);
+    split_merge_.part_of_key.push_back(static_cast<uint8_t>(p));
+  }
+}
+
+void AtomicRun::PrepareFused() {
+  std::vector<Plan> plans;
+  for (const QueuedCommand& q : commands_) {
+    std::vector<std::string_view> argv = q.views();
+    Plan plan = MakePlan(*client_, argv);
+    if (!plan.error.empty() || (plan.site != Site::kShard && plan.site != Site::kSplit)) return;
+    plans.push_back(std::move(plan));
+  }
+  fused_ = std::make_unique<PipelineRun>();
+  for (size_t i = 0; i < commands_.size(); ++i) {
+    std::vector<std::string_view> argv = commands_[i].views();
+    AddToRun(*client_, *fused_, plans[i], argv, RunMode::kTxDeferred);
+  }
+}
+
+void AtomicRun::OnGranted(shard::Shard& shard) {
+  if (watch_ != nullptr) CheckWatches(shard);
+  if (!split_parts_.empty()) RunSplitPart(shard);
+  if (fused_ != nullptr) {
+    for (auto& batch : fused_->batches) {
+      if (batch->target == shard.id()) RunBatchHere(*batch, shard);
+    }
+  }
+}
+
+void AtomicRun::RunSplitPart(shard::Shard& shard) {
+  const CommandSpec* spec = commands_[0].spec;
+  for (SplitPart& part : split_parts_) {
+    if (part.shard != shard.id()) continue;
+    protocol::ReplyBuilder reply(&part.reply, client_->resp);
+    CommandContext ctx(spec, part.args, &reply, &shard, db_index_, nullptr);
+    RunCommandHere(*spec, ctx, /*coordinator=*/false, /*record_stats=*/false);
+  }
+}
+
 void AtomicRun::Begin() {
+  if (fused_ != nullptr) {
+    client_->reply().ArrayHeader(commands_.size());
+    fused_->StitchInto(&client_->out());
+    Finish();
+    return;
+  }
+  if (!split_parts_.empty()) {
+    // Every part already ran as its shard was locked.
+    std::vector<std::string_view> replies;
+    for (const SplitPart& part : split_parts_) replies.push_back(part.reply);
+    MergeSplitReplies(split_merge_, std::move(replies), &client_->out());
+    ThreadState::Get().command_stats[commands_[0].spec].calls++;
+    client_->last_command = commands_[0].spec->name;
+    Finish();
+    return;
+  }
   if (watch_ != nullptr &&
       (watch_failed_ || watch_->state->dirty.load(std::memory_order_relaxed))) {
     client_->reply().NullArray();
@@ -91,7 +176,7 @@ void AtomicRun::Continue() {
     ArgSpan args(argv_);
     Plan plan = MakePlan(*client_, args);
     if (plan.error.empty() && (plan.site == Site::kShard || plan.site == Site::kSplit)) {
-      AddToRun(*client_, plan, args, /*in_tx=*/true);
+      AddToRun(*client_, plan, args, RunMode::kTx);
       ++next_;
       continue;
     }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "server/client.h"
+#include "server/dispatcher.h"
 #include "server/multi_exec.h"
 #include "server/transaction.h"
 #include "server/watch.h"
@@ -39,6 +40,12 @@ class AtomicRun final : public AsyncListener {
   AtomicRun(Client& client, std::vector<QueuedCommand> commands, std::unique_ptr<WatchSet> watch,
             bool exec);
   void PlanLocks();
+  // A lone split command (MSET, DEL... across shards) runs each shard's part the moment that
+  // shard's locks are granted, and merges the replies once all are: one trip per shard.
+  void PrepareSplit(const Plan& plan);
+  void RunSplitPart(shard::Shard& shard);
+  void PrepareFused();
+  void OnGranted(shard::Shard& shard);
   void CheckWatches(shard::Shard& shard);
   void Begin();     // All locks held.
   void Continue();  // Runs commands until one must wait, or all are done.
@@ -53,6 +60,17 @@ class AtomicRun final : public AsyncListener {
   bool ran_coordinator_ = false;  // Wrote through tasks that do not touch watches themselves.
   size_t next_ = 0;
   std::vector<std::string_view> argv_;  // Views of commands_[next_] while it runs.
+  struct SplitPart {
+    shard::ShardId shard;
+    std::vector<std::string_view> args;  // Views into commands_[0].
+    std::string reply;                   // Written on the part's shard.
+  };
+  std::vector<SplitPart> split_parts_;
+  // EXEC without WATCH whose commands all run on shards (no connection commands, coordinators):
+  // each shard's batch runs as that shard's locks are granted.
+  std::unique_ptr<PipelineRun> fused_;
+  PipelineRun::Merge split_merge_;
+  int db_index_;
   Transaction tx_;
   bool* finished_flag_ = nullptr;  // Set while Start() runs: finishing then is synchronous.
 };

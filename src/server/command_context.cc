@@ -37,6 +37,15 @@ void FinishFanOut(PendingFanOut* p) {
 
 }  // namespace
 
+namespace {
+thread_local bool t_sync_fanout = false;
+}  // namespace
+
+CommandContext::SyncFanOutScope::SyncFanOutScope() : saved_(t_sync_fanout) {
+  t_sync_fanout = true;
+}
+CommandContext::SyncFanOutScope::~SyncFanOutScope() { t_sync_fanout = saved_; }
+
 void CommandContext::FanOut(const std::vector<shard::ShardId>& shards, ShardFn fn,
                             Continuation then) {
   shard::Shard* home = shard_;
@@ -49,6 +58,15 @@ void CommandContext::FanOut(const std::vector<shard::ShardId>& shards, ShardFn f
     } else {
       remote.push_back(&set.shard(s));
     }
+  }
+  if (t_sync_fanout) {
+    for (shard::Shard* target : remote) {
+      home->CallSync(*target, [&] {
+        fn(*target);
+        ThisShardBlocking().ServeReady(*target);
+      });
+    }
+    remote.clear();
   }
   if (remote.empty()) {
     if (local) {

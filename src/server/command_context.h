@@ -71,6 +71,20 @@ class CommandContext {
   void FanOut(const std::vector<shard::ShardId>& shards, ShardFn fn, Continuation then);
   // FanOut to every shard.
   void FanOutAll(ShardFn fn, Continuation then);
+
+  // While one lives on a thread, FanOut runs every shard's part with Shard::CallSync and the
+  // continuation before returning: a script spanning shards runs its commands synchronously
+  // (it holds the locks of everything they touch).
+  class SyncFanOutScope {
+   public:
+    SyncFanOutScope();
+    ~SyncFanOutScope();
+    SyncFanOutScope(const SyncFanOutScope&) = delete;
+    SyncFanOutScope& operator=(const SyncFanOutScope&) = delete;
+
+   private:
+    bool saved_;
+  };
   // Connection thread: the command's reply will come later, from whoever takes over (blocking
   // commands: see blocking.h). The connection reads no further commands until then.
   void Suspend() { async_ = true; }

@@ -68,6 +68,10 @@ struct CommandSpec {
   SplitMerge split = SplitMerge::kNone;
   // Replaces first/last/step (which then describe only what COMMAND INFO reports) when set.
   KeysFn get_keys = nullptr;
+  // Scripts: true when this call must run holding every shard (its keys may not all be declared).
+  // The call then goes to `coordinator` under a transaction over the whole keyspace. Commands
+  // with this set lock their declared keys exclusively unless flagged read-only.
+  bool (*lock_all)(absl::Span<const std::string_view> args) = nullptr;
   std::vector<CommandSpec> subcommands{};  // Non-empty for containers (CLIENT, CONFIG...).
 
   bool is_container() const { return !subcommands.empty(); }

@@ -53,6 +53,10 @@ Plan MakePlan(Client& client, ArgSpan args) {
     plan.error = "NOAUTH Authentication required.";
     return plan;
   }
+  if (spec->lock_all != nullptr && spec->lock_all(args)) {
+    plan.site = Site::kCoordinator;  // Runs under a transaction holding every shard.
+    return plan;
+  }
   if (!spec->has_keys() || (spec->flags & kConnectionOnly)) return plan;
 
   shard::ShardSet& shards = *ServerState::Get().shards;
@@ -220,8 +224,9 @@ void RunHeldBack(Client& client, PipelineRun& run, const CommandSpec& spec, ArgS
 // into the target's batch. A plain command on a key a transaction holds here goes into a batch
 // for the home shard itself, which waits for the release like any batch.
 PipelineRun::Source AddPart(Client& client, PipelineRun& run, const CommandSpec& spec,
-                            shard::ShardId target, ArgSpan args, bool part, bool in_tx) {
-  if (target == client.home().id() &&
+                            shard::ShardId target, ArgSpan args, bool part, RunMode mode) {
+  const bool in_tx = mode != RunMode::kPlain;
+  if (target == client.home().id() && mode != RunMode::kTxDeferred &&
       (in_tx || !BlockedByLocks(spec, args, client.db_index))) {
     RunHeldBack(client, run, spec, args, part);
     return PipelineRun::kLocal;
@@ -235,7 +240,7 @@ PipelineRun::Source AddPart(Client& client, PipelineRun& run, const CommandSpec&
 // Splits a multi-key command into one part per owner shard: the same command over that
 // shard's keys (with their values, for MSET), keys kept in the client's order.
 void SubmitSplit(Client& client, PipelineRun& run, const CommandSpec& spec, ArgSpan args,
-                 bool in_tx) {
+                 RunMode mode) {
   shard::ShardSet& shards = *ServerState::Get().shards;
   const size_t step = static_cast<size_t>(spec.key_step);
   struct Part {
@@ -254,7 +259,7 @@ void SubmitSplit(Client& client, PipelineRun& run, const CommandSpec& spec, ArgS
   }
   ThreadState::Get().command_stats[&spec].calls++;  // One call, however many parts.
   for (Part& part : parts) {
-    merge.parts.push_back(AddPart(client, run, spec, part.shard, part.args, /*part=*/true, in_tx));
+    merge.parts.push_back(AddPart(client, run, spec, part.shard, part.args, /*part=*/true, mode));
   }
   run.order.push_back(static_cast<PipelineRun::Source>(PipelineRun::kFirstMerge -
                                                        static_cast<int>(run.merges.size())));
@@ -271,16 +276,19 @@ bool ControlsTransaction(const CommandSpec* spec) {
 
 }  // namespace
 
-void AddToRun(Client& client, const Plan& plan, ArgSpan args, bool in_tx) {
-  std::unique_ptr<PipelineRun>& run = client.pipeline_run();
-  if (run == nullptr) run = std::make_unique<PipelineRun>();
+void AddToRun(Client& client, PipelineRun& run, const Plan& plan, ArgSpan args, RunMode mode) {
   client.last_command = plan.spec->name;
   if (plan.site == Site::kSplit) {
-    SubmitSplit(client, *run, *plan.spec, args, in_tx);
+    SubmitSplit(client, run, *plan.spec, args, mode);
     return;
   }
-  run->order.push_back(
-      AddPart(client, *run, *plan.spec, plan.shard, args, /*part=*/false, in_tx));
+  run.order.push_back(AddPart(client, run, *plan.spec, plan.shard, args, /*part=*/false, mode));
+}
+
+void AddToRun(Client& client, const Plan& plan, ArgSpan args, RunMode mode) {
+  std::unique_ptr<PipelineRun>& run = client.pipeline_run();
+  if (run == nullptr) run = std::make_unique<PipelineRun>();
+  AddToRun(client, *run, plan, args, mode);
 }
 
 Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
@@ -312,7 +320,7 @@ Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
       return Submitted::kDone;
     }
     if (plan.site == Site::kShard) {
-      AddToRun(client, plan, argv, /*in_tx=*/false);
+      AddToRun(client, plan, argv, RunMode::kPlain);
       return Submitted::kBatched;
     }
   }
@@ -337,6 +345,8 @@ Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
   RunCommandHere(*plan.spec, ctx, /*coordinator=*/false);
   return ctx.async() ? Submitted::kAsync : Submitted::kDone;
 }
+
+bool RunBatchHere(RemoteBatch& batch, shard::Shard& shard) { return RunBatch(batch, shard); }
 
 // Runs on: the client's home thread, when the last batch of its run is back.
 static void FinishRun(Client* c) {

@@ -87,6 +87,10 @@ struct PipelineRun {
   void StitchInto(std::string* out) const;
 };
 
+// Merges the replies of a split command's parts (one per part, in part order) into its reply.
+void MergeSplitReplies(const PipelineRun::Merge& m, std::vector<std::string_view> replies,
+                       std::string* out);
+
 enum class Submitted {
   kDone,      // Ran (or was rejected); its reply is in client.out().
   kBatched,   // Taken into the current run: call Flush() before waiting for input.

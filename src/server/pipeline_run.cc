@@ -32,8 +32,10 @@ size_t ElementLength(std::string_view s) {
   return eol + 2;
 }
 
-void MergeInto(const PipelineRun::Merge& m, std::vector<std::string_view> replies,
-               std::string* out) {
+}  // namespace
+
+void MergeSplitReplies(const PipelineRun::Merge& m, std::vector<std::string_view> replies,
+                       std::string* out) {
   for (std::string_view r : replies) {
     if (!r.empty() && r[0] == '-') {  // A part failed (e.g. out of memory): report it.
       out->append(r);
@@ -65,8 +67,6 @@ void MergeInto(const PipelineRun::Merge& m, std::vector<std::string_view> replie
   }
 }
 
-}  // namespace
-
 void PipelineRun::StitchInto(std::string* out) const {
   std::vector<Cursor> cursors;
   for (const auto& b : batches) cursors.push_back(Cursor{&b->replies, &b->reply_ends});
@@ -80,7 +80,7 @@ void PipelineRun::StitchInto(std::string* out) const {
     const Merge& m = merges[kFirstMerge - src];
     std::vector<std::string_view> parts;
     for (Source p : m.parts) parts.push_back(cursor_of(p).Next());
-    MergeInto(m, std::move(parts), out);
+    MergeSplitReplies(m, std::move(parts), out);
   }
 }
 

@@ -30,9 +30,22 @@ Plan MakePlan(Client& client, ArgSpan args);
 // Owner thread: would this plain command touch a key a transaction holds on this shard?
 bool BlockedByLocks(const CommandSpec& spec, ArgSpan args, int db);
 
-// Adds a single-shard (kShard) or split (kSplit) command to the client's pipeline run, creating
-// it if needed. Parts owned by the home shard run now (replies held back). `in_tx`: the client
-// holds the locks of every key involved (AtomicRun); otherwise commands on locked keys wait.
-void AddToRun(Client& client, const Plan& plan, ArgSpan args, bool in_tx);
+// How a run's commands treat key locks.
+enum class RunMode {
+  kPlain,       // Commands on keys a transaction holds wait for its release.
+  kTx,          // The client holds every lock needed (AtomicRun): no checks.
+  kTxDeferred,  // As kTx, and nothing runs now, not even on the home shard: each batch runs as
+                // its shard's locks are granted (see AtomicRun).
+};
+
+// Adds a single-shard (kShard) or split (kSplit) command to a run (the client's pipeline run,
+// created if needed, in the first form). Parts owned by the home shard run now, replies held
+// back, except in kTxDeferred.
+void AddToRun(Client& client, const Plan& plan, ArgSpan args, RunMode mode);
+void AddToRun(Client& client, PipelineRun& run, const Plan& plan, ArgSpan args, RunMode mode);
+
+// Owner thread: runs a batch's commands from where it stopped; false if it stopped at a key a
+// transaction holds (never for a transaction's own batches).
+bool RunBatchHere(RemoteBatch& batch, shard::Shard& shard);
 
 }  // namespace shoal::server

@@ -128,6 +128,31 @@ void Shard::Run() {
   t_current_shard = nullptr;
 }
 
+void Shard::CallSync(Shard& target, absl::FunctionRef<void()> fn) {
+  SyncCall call(fn, this);
+  target.sync_calls_.Push(&call);
+  target.sync_seq_.fetch_add(1, std::memory_order_acq_rel);
+  target.sync_seq_.notify_all();  // The target may itself be waiting in CallSync...
+  target.Enqueue(new TaskNode([&target] { target.RunSyncCalls(); }));  // ...or in its loop.
+  for (;;) {
+    uint32_t seq = sync_seq_.load(std::memory_order_acquire);
+    RunSyncCalls();
+    if (call.done.load(std::memory_order_acquire)) return;
+    sync_seq_.wait(seq, std::memory_order_acquire);
+  }
+}
+
+void Shard::RunSyncCalls() {
+  while (MpscNode* n = sync_calls_.Pop()) {
+    auto* call = static_cast<SyncCall*>(n);
+    call->fn();
+    Shard* caller = call->caller;
+    call->done.store(true, std::memory_order_release);  // `call` may be gone after this.
+    caller->sync_seq_.fetch_add(1, std::memory_order_acq_rel);
+    caller->sync_seq_.notify_all();
+  }
+}
+
 void Shard::RunDeferred() {
   while (!deferred_.empty()) {
     std::vector<Task> run;

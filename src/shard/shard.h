@@ -16,6 +16,7 @@
 #pragma once
 
 #include <absl/functional/any_invocable.h>
+#include <absl/functional/function_ref.h>
 
 #include <atomic>
 #include <cstdint>
@@ -65,6 +66,13 @@ class Shard : private Watcher {
   // Thread-safe: asks the loop to exit after its current iteration.
   void Stop();
 
+  // Runs `fn` on `target`'s thread and returns once it has run: the one exception to "never wait
+  // for another thread", for scripts that span shards and hold transaction locks on everything
+  // `fn` touches (see server/transaction.h). While waiting, this thread runs the calls other
+  // threads make to it the same way, so threads calling each other cannot deadlock; it runs
+  // nothing else. Call from a shard thread; `target` is another shard.
+  void CallSync(Shard& target, absl::FunctionRef<void()> fn);
+
   // Counters for INFO (owner thread writes; read via tasks on the owner thread).
   uint64_t tasks_run() const { return tasks_run_; }
 
@@ -75,6 +83,14 @@ class Shard : private Watcher {
     Task task;                // A single task...
     std::vector<Task> tasks;  // ...or a coalesced batch (when `task` is empty).
   };
+
+  struct SyncCall : MpscNode {
+    SyncCall(absl::FunctionRef<void()> f, Shard* c) : fn(f), caller(c) {}
+    absl::FunctionRef<void()> fn;
+    Shard* caller;
+    std::atomic<bool> done{false};
+  };
+  void RunSyncCalls();
 
   void Enqueue(TaskNode* node);
   // Sends every outbox's tasks to its shard, one message each.
@@ -92,6 +108,9 @@ class Shard : private Watcher {
   MpscQueue inbox_;
   alignas(64) std::atomic<bool> sleeping_{false};
   std::atomic<bool> stop_{false};
+  MpscQueue sync_calls_;
+  // Bumped (and waited on) when a sync call arrives for this shard or one it made is done.
+  std::atomic<uint32_t> sync_seq_{0};
   std::vector<std::unique_ptr<storage::Db>> dbs_;
   std::vector<Task> deferred_;
   std::vector<std::vector<Task>> outbox_;  // Per target shard id; owner thread only.

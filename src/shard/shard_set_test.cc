@@ -61,5 +61,39 @@ TEST(ShardSetTest, CrossShardPingPong) {
   set.StopAndJoin();
 }
 
+
+// Every shard at once makes synchronous calls into the next one (a cycle of waits): each thread
+// serves the calls made to it while it waits for its own, so all of them finish.
+TEST(ShardSetTest, CallSyncInACycleDoesNotDeadlock) {
+  constexpr int kCalls = 2000;
+  constexpr ShardId kShards = 3;
+  ShardSet set(kShards, 1);
+  set.Start();
+  std::atomic<int> done{0};
+  std::atomic<bool> wrong_thread{false};
+  std::vector<int> counters(kShards, 0);  // counters[i] is touched only on shard i's thread.
+  for (ShardId origin = 0; origin < kShards; ++origin) {
+    Shard* from = &set.shard(origin);
+    Shard* to = &set.shard((origin + 1) % kShards);
+    int* counter = &counters[(origin + 1) % kShards];
+    from->Post([=, &done, &wrong_thread] {
+      for (int i = 0; i < kCalls; ++i) {
+        from->CallSync(*to, [&] {
+          if (!to->IsCurrentThread()) wrong_thread = true;
+          ++*counter;
+        });
+      }
+      done++;
+    });
+  }
+  for (int i = 0; i < 600 && done.load() < static_cast<int>(kShards); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(done.load(), static_cast<int>(kShards));
+  EXPECT_FALSE(wrong_thread.load());
+  set.StopAndJoin();
+  for (int c : counters) EXPECT_EQ(c, kCalls);
+}
+
 }  // namespace
 }  // namespace shoal::shard
