@@ -10,6 +10,7 @@
 
 #include "commands/helpers.h"
 #include "commands/script_runner.h"
+#include "commands/script_scope.h"
 #include "script/busy.h"
 #include "script/lua_engine.h"
 #include "script/registry.h"
@@ -20,26 +21,46 @@ namespace shoal::cmd {
 
 namespace {
 
-void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
+// Parses EVAL's arguments into `req`; replies the error and returns false if they are bad.
+bool ParseEval(CommandContext& ctx, bool by_sha, bool read_only, script::EvalRequest* req) {
   std::optional<int64_t> numkeys = ParseInt64(ctx.arg(2));
-  if (!numkeys) return ctx.ReplyError(Status::NotInteger());
-  if (*numkeys > static_cast<int64_t>(ctx.argc()) - 3) {
-    return ctx.ReplyError("ERR Number of keys can't be greater than number of args");
+  if (!numkeys) {
+    ctx.ReplyError(Status::NotInteger());
+    return false;
   }
-  if (*numkeys < 0) return ctx.ReplyError("ERR Number of keys can't be negative");
+  if (*numkeys > static_cast<int64_t>(ctx.argc()) - 3) {
+    ctx.ReplyError("ERR Number of keys can't be greater than number of args");
+    return false;
+  }
+  if (*numkeys < 0) {
+    ctx.ReplyError("ERR Number of keys can't be negative");
+    return false;
+  }
   size_t first_arg = 3 + static_cast<size_t>(*numkeys);
-  script::EvalRequest req;
-  req.by_sha = by_sha;
-  (by_sha ? req.sha : req.body) = ctx.arg(1);
-  req.keys = ctx.args().subspan(3, first_arg - 3);
-  req.args = ctx.args().subspan(first_arg);
-  req.ro_command = read_only;
-  req.busy_ms = ctx.server().config.busy_reply_threshold.load(std::memory_order_relaxed);
-  LocalRunner runner(ctx.shard(), ctx.db_index(), ctx.now_ms());
+  req->by_sha = by_sha;
+  (by_sha ? req->sha : req->body) = ctx.arg(1);
+  req->keys = ctx.args().subspan(3, first_arg - 3);
+  req->args = ctx.args().subspan(first_arg);
+  req->ro_command = read_only;
+  req->busy_ms = ctx.server().config.busy_reply_threshold.load(std::memory_order_relaxed);
+  return true;
+}
+
+void RunEval(CommandContext& ctx, const script::EvalRequest& req, script::CommandRunner& runner) {
+  runner.now_ms = ctx.now_ms();
   size_t before = ctx.reply().buffer()->size();
   script::LuaEngine::ThisThread().Eval(req, runner, ctx.reply());
   // Stopped by shutdown: like Redis, which exits from inside the script, send nothing.
   if (script::ScriptsAborted()) ctx.reply().buffer()->resize(before);
+}
+
+// Declared keys on one shard (the handler runs there), or none, for a script proven to touch
+// only what it declares (script_scope.h); or any script when there is a single shard.
+void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
+  script::EvalRequest req;
+  if (!ParseEval(ctx, by_sha, read_only, &req)) return;
+  LocalRunner runner(ctx.shard(), ctx.db_index(), ScriptShaOf(ctx.args()), ctx.in_transaction());
+  RunEval(ctx, req, runner);
 }
 
 void Eval(CommandContext& ctx) { EvalGeneric(ctx, false, false); }
@@ -47,11 +68,24 @@ void EvalRo(CommandContext& ctx) { EvalGeneric(ctx, false, true); }
 void EvalSha(CommandContext& ctx) { EvalGeneric(ctx, true, false); }
 void EvalShaRo(CommandContext& ctx) { EvalGeneric(ctx, true, true); }
 
-// Declared keys on several shards. The transaction layer replaces this with a coordinator that
-// runs the script atomically over its shards.
+// On the client's thread, inside a transaction (server/atomic_run.h) holding either every shard
+// (a script not proven to keep to its declared keys) or the declared keys on their shards.
 void EvalAcrossShards(CommandContext& ctx) {
-  ctx.ReplyError(
-      "ERR Shoal: scripts whose declared keys live on several shards are not supported yet");
+  std::string_view name = ctx.spec().name;
+  bool by_sha = name == "evalsha" || name == "evalsha_ro";
+  bool read_only = name == "eval_ro" || name == "evalsha_ro";
+  script::EvalRequest req;
+  if (!ParseEval(ctx, by_sha, read_only, &req)) return;
+  std::string sha = ScriptShaOf(ctx.args());
+  const bool all = ctx.holds_all_shards();
+  TxRunner runner(ctx.shard(), ctx.db_index(), all, req.keys, sha);
+  size_t before = ctx.reply().buffer()->size();
+  RunEval(ctx, req, runner);
+  std::string_view reply = std::string_view(*ctx.reply().buffer()).substr(before);
+  // A clean run over every shard that kept to its declared keys proves the script's scope.
+  if (all && !runner.touched_undeclared() && !reply.empty() && reply[0] != '-') {
+    ProveScript(sha);
+  }
 }
 
 void ScriptLoad(CommandContext& ctx) {
@@ -72,6 +106,7 @@ void ScriptFlush(CommandContext& ctx) {
     return ctx.ReplyError("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
   }
   script::ScriptRegistry::Get().Flush();
+  ForgetProvenScripts();
   ctx.reply().Ok();
 }
 
@@ -120,7 +155,8 @@ void RegisterScriptCommands(server::CommandTable& table) {
                .flags = flags,
                .handler = h,
                .coordinator = EvalAcrossShards,
-               .get_keys = NumkeysKeys<0, 2>});
+               .get_keys = NumkeysKeys<0, 2>,
+               .lock_all = ScriptNeedsAllShards});
   };
   add("eval", kEvalFlags, Eval);
   add("evalsha", kEvalFlags, EvalSha);

@@ -1,17 +1,23 @@
 #include "commands/script_runner.h"
 
+#include <algorithm>
 #include <climits>
 #include <optional>
 #include <vector>
 
+#include "commands/script_scope.h"
 #include "common/clock.h"
 #include "common/strings.h"
 #include "protocol/errors.h"
-#include "protocol/reply_builder.h"
 #include "server/command_context.h"
 #include "server/command_table.h"
+#include "server/dispatcher.h"
+#include "server/key_locks.h"
+#include "server/routing.h"
 #include "server/server_state.h"
 #include "server/thread_state.h"
+#include "server/watch.h"
+#include "shard/shard_set.h"
 
 namespace shoal::cmd {
 
@@ -35,7 +41,80 @@ bool KeylessLocal(const server::CommandSpec& spec) {
   return false;
 }
 
+// Keyless commands over the whole keyspace: they fan out to every shard.
+bool KeylessEveryShard(const server::CommandSpec& spec) {
+  static constexpr std::string_view kAll[] = {"dbsize", "keys",  "randomkey",
+                                              "scan",   "flushdb", "flushall"};
+  for (std::string_view name : kAll) {
+    if (spec.name == name) return true;
+  }
+  return false;
+}
+
+// Runs a script's call where it stands (this thread owns its keys), with stats, and marks the
+// watches of the keys it writes. Clients blocked on keys it fills are served when the script is
+// over (the EVAL's own command end, or the transaction's release), as in Redis.
+void RunCall(const server::CommandSpec& spec, server::CommandContext& ctx, bool coordinator) {
+  server::ThreadState& ts = server::ThreadState::Get();
+  std::string* out = ctx.reply().buffer();
+  size_t before = out->size();
+  int64_t start = MonotonicUs();
+  (coordinator ? spec.coordinator : spec.handler)(ctx);
+  if (!coordinator && (spec.flags & server::kWrite) != 0) {
+    server::WatchRegistry& watches = server::ThisShardWatches();
+    std::vector<int> keys;
+    if (!watches.empty() && spec.KeyPositions(ctx.args(), &keys)) {
+      for (int i : keys) watches.Touch(ctx.db_index(), ctx.arg(i));
+    }
+  }
+  server::CommandStat& stat = ts.command_stats[&spec];
+  stat.calls++;
+  stat.usec += MonotonicUs() - start;
+  if (out->size() > before && (*out)[before] == '-') stat.failed_calls++;
+}
+
+shard::ShardId OwnerOf(const shard::ShardSet& set, std::string_view key) {
+  return set.size() == 1 ? 0 : set.OwnerOf(key);
+}
+
 }  // namespace
+
+bool PrepareScriptCall(const server::CommandSpec** spec, absl::Span<const std::string_view>* argv,
+                       std::vector<std::string_view>* storage, int num_dbs, int* db_index,
+                       protocol::ReplyBuilder& out) {
+  const std::string& name = (*spec)->name;
+  if (name == "select") {
+    // The script's own database: Redis 7 leaves the caller's selection alone.
+    std::optional<int64_t> id = ParseInt64((*argv)[1]);
+    if (!id || *id < INT_MIN || *id > INT_MAX) {
+      out.Error(protocol::kErrNotInteger);
+    } else if (*id < 0 || *id >= num_dbs) {
+      out.Error(protocol::kErrDbIndex);
+    } else {
+      *db_index = static_cast<int>(*id);
+      out.Ok();
+    }
+    return false;
+  }
+  if (name == "blmpop" || name == "bzmpop") {
+    // Nothing may wait inside a script: Redis runs these as if they timed out at once, so they
+    // are LMPOP / ZMPOP once the timeout is checked.
+    std::optional<long double> timeout = ParseLongDouble((*argv)[1]);
+    if (!timeout) {
+      out.Error("ERR timeout is not a float or out of range");
+      return false;
+    }
+    if (*timeout < 0) {
+      out.Error("ERR timeout is negative");
+      return false;
+    }
+    storage->push_back(name == "blmpop" ? "lmpop" : "zmpop");
+    storage->insert(storage->end(), argv->begin() + 2, argv->end());
+    *argv = *storage;
+    *spec = server::GlobalCommandTable().Find((*storage)[0]);
+  }
+  return true;
+}
 
 bool LocalRunner::RunsHere(const server::CommandSpec& spec,
                            absl::Span<const std::string_view> argv) const {
@@ -49,7 +128,8 @@ bool LocalRunner::RunsHere(const server::CommandSpec& spec,
   for (int i : keys) {
     if (shards.OwnerOf(argv[i]) != shard_.id()) return false;
   }
-  return true;
+  // An undeclared key of this shard that a transaction holds is not ours to touch either.
+  return in_transaction_ || !server::BlockedByLocks(spec, argv, db_index_);
 }
 
 void LocalRunner::Call(absl::Span<const std::string_view> argv, int resp, std::string* reply) {
@@ -57,39 +137,99 @@ void LocalRunner::Call(absl::Span<const std::string_view> argv, int resp, std::s
   const server::CommandSpec* spec = script::CheckScriptCall(*this, argv, &error);
   if (spec == nullptr) return AppendError(reply, error);
   protocol::ReplyBuilder out(reply, resp);
-  if (spec->name == "select") {
-    // The script's own database: Redis 7 leaves the caller's selection alone.
-    std::optional<int64_t> id = ParseInt64(argv[1]);
-    if (!id || *id < INT_MIN || *id > INT_MAX) return out.Error(protocol::kErrNotInteger);
-    if (*id < 0 || *id >= shard_.num_dbs()) return out.Error(protocol::kErrDbIndex);
-    db_index_ = static_cast<int>(*id);
-    return out.Ok();
+  std::vector<std::string_view> storage;
+  if (!PrepareScriptCall(&spec, &argv, &storage, shard_.num_dbs(), &db_index_, out)) return;
+  if (!RunsHere(*spec, argv)) {
+    if (!spec->has_keys()) return out.Error(kErrCrossShard);
+    UnproveScript(sha_);
+    return out.Error(kErrUndeclaredKey);
   }
-  std::vector<std::string_view> nonblocking;
-  if (spec->name == "blmpop" || spec->name == "bzmpop") {
-    // Nothing may wait inside a script: Redis runs these as if they timed out at once, so they
-    // are LMPOP / ZMPOP once the timeout is checked.
-    std::optional<long double> timeout = ParseLongDouble(argv[1]);
-    if (!timeout) return out.Error("ERR timeout is not a float or out of range");
-    if (*timeout < 0) return out.Error("ERR timeout is negative");
-    nonblocking.push_back(spec->name == "blmpop" ? "lmpop" : "zmpop");
-    nonblocking.insert(nonblocking.end(), argv.begin() + 2, argv.end());
-    argv = nonblocking;
-    spec = server::GlobalCommandTable().Find(nonblocking[0]);
-  }
-  if (!RunsHere(*spec, argv)) return out.Error(kErrCrossShard);
   server::CommandContext ctx(spec, argv, &out, &shard_, db_index_, nullptr);
-  ctx.set_now_ms(now_ms_);
-  // The handler itself, not RunCommandHere: clients blocked on keys this call fills must wait
-  // for the end of the script (the EVAL serves them), as in Redis, or they would see its middle.
-  server::ThreadState& ts = server::ThreadState::Get();
-  size_t before = reply->size();
-  int64_t start = MonotonicUs();
-  spec->handler(ctx);
-  server::CommandStat& stat = ts.command_stats[spec];
-  stat.calls++;
-  stat.usec += MonotonicUs() - start;
-  if (reply->size() > before && (*reply)[before] == '-') stat.failed_calls++;
+  if (now_ms != 0) ctx.set_now_ms(now_ms);
+  RunCall(*spec, ctx, /*coordinator=*/false);
+}
+
+void TxRunner::RunOn(shard::ShardId owner, const server::CommandSpec& spec,
+                     absl::Span<const std::string_view> argv, int resp, std::string* reply,
+                     bool coordinator) {
+  shard::Shard& target = home_.shard_set().shard(owner);
+  auto run = [&] {
+    protocol::ReplyBuilder out(reply, resp);
+    server::CommandContext ctx(&spec, argv, &out, &target, db_index_, nullptr);
+    if (now_ms != 0) ctx.set_now_ms(now_ms);
+    RunCall(spec, ctx, coordinator);
+  };
+  if (&target == &home_) {
+    run();
+  } else {
+    home_.CallSync(target, run);  // The transaction holds the keys: this cannot wait long.
+  }
+}
+
+void TxRunner::Call(absl::Span<const std::string_view> argv, int resp, std::string* reply) {
+  std::string error;
+  const server::CommandSpec* spec = script::CheckScriptCall(*this, argv, &error);
+  if (spec == nullptr) return AppendError(reply, error);
+  std::vector<std::string_view> storage;
+  {
+    protocol::ReplyBuilder out(reply, resp);
+    if (!PrepareScriptCall(&spec, &argv, &storage, home_.num_dbs(), &db_index_, out)) return;
+  }
+  const shard::ShardSet& set = home_.shard_set();
+  std::vector<int> keys;
+  if (spec->has_keys() && !spec->KeyPositions(argv, &keys)) keys.clear();
+  std::vector<shard::ShardId> owners;
+  for (int i : keys) {
+    std::string_view key = argv[i];
+    if (std::find(declared_.begin(), declared_.end(), key) == declared_.end()) {
+      touched_undeclared_ = true;
+      if (!all_shards_) {
+        UnproveScript(sha_);
+        return protocol::ReplyBuilder(reply, resp).Error(kErrUndeclaredKey);
+      }
+    }
+    shard::ShardId owner = OwnerOf(set, key);
+    if (std::find(owners.begin(), owners.end(), owner) == owners.end()) owners.push_back(owner);
+  }
+  // Fan-outs (KEYS, DBSIZE, coordinators) run synchronously: we hold what they touch.
+  server::CommandContext::SyncFanOutScope sync;
+  if (owners.empty()) {
+    if (spec->has_keys() || KeylessLocal(*spec) || (all_shards_ && KeylessEveryShard(*spec))) {
+      return RunOn(home_.id(), *spec, argv, resp, reply, /*coordinator=*/false);
+    }
+    touched_undeclared_ = true;
+    UnproveScript(sha_);
+    return protocol::ReplyBuilder(reply, resp).Error(kErrCrossShard);
+  }
+  if (owners.size() == 1) return RunOn(owners[0], *spec, argv, resp, reply, false);
+  if (spec->split == server::SplitMerge::kNone) {
+    return RunOn(home_.id(), *spec, argv, resp, reply, /*coordinator=*/true);
+  }
+  // A split command (MSET, DEL...): its part on each owner, replies merged as a pipeline would.
+  const size_t step = static_cast<size_t>(spec->key_step);
+  struct Part {
+    shard::ShardId shard;
+    std::vector<std::string_view> args;
+    std::string reply;
+  };
+  std::vector<Part> parts;
+  server::PipelineRun::Merge merge{spec->split, {}, {}};
+  for (size_t i = static_cast<size_t>(spec->first_key); i < argv.size(); i += step) {
+    shard::ShardId owner = OwnerOf(set, argv[i]);
+    size_t p = 0;
+    while (p < parts.size() && parts[p].shard != owner) ++p;
+    if (p == parts.size()) {
+      parts.push_back(Part{owner, {argv.begin(), argv.begin() + spec->first_key}, {}});
+    }
+    for (size_t j = 0; j < step; ++j) parts[p].args.push_back(argv[i + j]);
+    merge.part_of_key.push_back(static_cast<uint8_t>(p));
+  }
+  std::vector<std::string_view> replies;
+  for (Part& part : parts) {
+    RunOn(part.shard, *spec, part.args, resp, &part.reply, false);
+    replies.push_back(part.reply);
+  }
+  server::MergeSplitReplies(merge, std::move(replies), reply);
 }
 
 }  // namespace shoal::cmd

@@ -4,6 +4,7 @@
 // transaction layer) is the runner's business.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,10 @@ class CommandRunner {
   // Set by the engine for the length of one script.
   bool read_only = false;            // EVAL_RO, EVALSHA_RO, or a no-writes shebang.
   RunningScript* running = nullptr;  // For the write-vs-SCRIPT KILL race (see busy.h).
+  // The script's clock (Unix ms, 0: none): every command it runs sees this time, so no key
+  // expires halfway through a script (Redis's script time snapshot). Runners pass it to each
+  // call's CommandContext::set_now_ms.
+  int64_t now_ms = 0;
 };
 
 // Redis's checks on a command called from a script, in Redis's order: known command (and

@@ -62,9 +62,7 @@ void AtomicRun::PlanLocks() {
       continue;
     }
     keys.clear();
-    // Scripts carry no write flag (Redis's EVAL has none) but may write unless read-only.
-    const bool write = spec.lock_all != nullptr ? (spec.flags & kReadOnly) == 0
-                                                : (spec.flags & kWrite) != 0;
+    const bool write = spec.LocksExclusively();
     if (spec.lock_all != nullptr && spec.lock_all(args)) {
       tx_.AddAllShards(write);
       continue;
@@ -139,6 +137,7 @@ void AtomicRun::RunSplitPart(shard::Shard& shard) {
     if (part.shard != shard.id()) continue;
     protocol::ReplyBuilder reply(&part.reply, client_->resp);
     CommandContext ctx(spec, part.args, &reply, &shard, db_index_, nullptr);
+    ctx.set_in_transaction(true);
     RunCommandHere(*spec, ctx, /*coordinator=*/false, /*record_stats=*/false);
   }
 }
@@ -193,6 +192,8 @@ void AtomicRun::Continue() {
     }
     CommandContext ctx(plan.spec, args, &client_->reply(), &client_->home(), client_->db_index,
                        client_);
+    ctx.set_holds_all_shards(tx_.all_shards());
+    ctx.set_in_transaction(true);
     RunCommandHere(*plan.spec, ctx, plan.site == Site::kCoordinator);
     if (ctx.async()) return;  // Resume() comes back when its reply is in.
   }

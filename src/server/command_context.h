@@ -90,6 +90,14 @@ class CommandContext {
   void Suspend() { async_ = true; }
   // True once the command went asynchronous: its reply comes later.
   bool async() const { return async_; }
+  // Set when the command runs inside a transaction holding every shard (scripts that may touch
+  // undeclared keys; see commands/script_scope.h).
+  bool holds_all_shards() const { return holds_all_shards_; }
+  void set_holds_all_shards(bool v) { holds_all_shards_ = v; }
+  // Set when the command runs for a transaction holding the locks of its keys: whatever it
+  // touches beyond them (a script's undeclared keys) must not be checked against those locks.
+  bool in_transaction() const { return in_transaction_; }
+  void set_in_transaction(bool v) { in_transaction_ = v; }
 
  private:
   const CommandSpec* spec_;
@@ -100,6 +108,8 @@ class CommandContext {
   Client* client_;
   int64_t now_ms_ = 0;
   bool async_ = false;
+  bool holds_all_shards_ = false;
+  bool in_transaction_ = false;
 };
 
 }  // namespace shoal::server

@@ -83,6 +83,11 @@ struct CommandSpec {
                                       .key_step = key > 0 ? 1 : 0, .handler = h});
   }
   bool has_keys() const { return first_key > 0 || get_keys != nullptr; }
+  // Does it need its keys exclusively? Writes do; so do scripts (EVAL carries no write flag, as
+  // in Redis, but may write) unless read-only.
+  bool LocksExclusively() const {
+    return lock_all != nullptr ? (flags & kReadOnly) == 0 : (flags & kWrite) != 0;
+  }
   // The key positions of a call with `args` (args[0] is the name): by get_keys when set, else by
   // first/last/step. Returns false when get_keys finds the key count malformed.
   bool KeyPositions(absl::Span<const std::string_view> args, std::vector<int>* keys) const;

@@ -106,7 +106,7 @@ bool BlockedByLocks(const CommandSpec& spec, ArgSpan args, int db) {
   if (locks.idle()) return false;
   std::vector<int> keys;
   if (!spec.KeyPositions(args, &keys)) return false;
-  bool write = (spec.flags & kWrite) != 0;
+  bool write = spec.LocksExclusively();
   for (int i : keys) {
     if (locks.Conflicts(db, args[i], write)) return true;
   }
@@ -146,6 +146,7 @@ bool RunBatch(RemoteBatch& batch, shard::Shard& shard) {
     }
     if (!batch.in_tx && BlockedByLocks(*cmd.spec, argv, batch.db_index)) return false;
     CommandContext ctx(cmd.spec, argv, &reply, &shard, batch.db_index, nullptr);
+    ctx.set_in_transaction(batch.in_tx);
     RunCommandHere(*cmd.spec, ctx, /*coordinator=*/false, /*record_stats=*/!cmd.part);
     batch.reply_ends.push_back(batch.replies.size());
   }
@@ -213,9 +214,10 @@ namespace {
 
 // Runs a command owned by the home shard while a run is pending; its reply is held back.
 void RunHeldBack(Client& client, PipelineRun& run, const CommandSpec& spec, ArgSpan argv,
-                 bool part) {
+                 bool part, bool in_tx) {
   protocol::ReplyBuilder held(&run.local_replies, client.resp);
   CommandContext ctx(&spec, argv, &held, &client.home(), client.db_index, &client);
+  ctx.set_in_transaction(in_tx);
   RunCommandHere(spec, ctx, /*coordinator=*/false, /*record_stats=*/!part);
   run.local_ends.push_back(run.local_replies.size());
 }
@@ -228,7 +230,7 @@ PipelineRun::Source AddPart(Client& client, PipelineRun& run, const CommandSpec&
   const bool in_tx = mode != RunMode::kPlain;
   if (target == client.home().id() && mode != RunMode::kTxDeferred &&
       (in_tx || !BlockedByLocks(spec, args, client.db_index))) {
-    RunHeldBack(client, run, spec, args, part);
+    RunHeldBack(client, run, spec, args, part, in_tx);
     return PipelineRun::kLocal;
   }
   uint8_t index;

@@ -18,6 +18,7 @@ LockRequest& Transaction::RequestFor(shard::ShardId shard) {
 }
 
 void Transaction::AddAllShards(bool exclusive) {
+  all_shards_ = true;
   for (size_t i = 0; i < home_->shard_set().size(); ++i) {
     LockRequest& r = RequestFor(static_cast<shard::ShardId>(i));
     r.keys.clear();  // The whole shard covers them.

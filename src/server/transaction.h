@@ -40,6 +40,7 @@ class Transaction {
   // Every key of every shard (KEYS, FLUSHALL, scripts that touch keys they did not declare).
   void AddAllShards(bool exclusive);
   bool empty() const { return parts_.empty(); }
+  bool all_shards() const { return all_shards_; }
   std::vector<shard::ShardId> shards() const;
 
   // Runs on each shard's thread right after its locks are granted.
@@ -67,6 +68,7 @@ class Transaction {
   void Release(bool touch, absl::AnyInvocable<void()> done);
 
   shard::Shard* home_;
+  bool all_shards_ = false;
   std::vector<Part> parts_;  // Ascending shard id.
   AtGrant at_grant_;
   absl::AnyInvocable<void()> then_;

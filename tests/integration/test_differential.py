@@ -10,7 +10,6 @@ import harness
 # issue lands (strict xfail): the day they pass, this entry has to go.
 # Scripts for features that have not landed yet: expected to fail until they do (strict).
 PENDING = {
-    "scripting_multishard": "scripts whose keys span shards need the transaction layer (#4)",
     # Redis marks a WATCHed key touched only when a write really changes it (signalModifiedKey);
     # Shoal marks it after any write command naming it, so EXEC fails where Redis's succeeds.
     "transactions_noop_writes": "WATCH: writes that change nothing still touch the key",
