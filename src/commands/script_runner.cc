@@ -206,26 +206,10 @@ void TxRunner::Call(absl::Span<const std::string_view> argv, int resp, std::stri
     return RunOn(home_.id(), *spec, argv, resp, reply, /*coordinator=*/true);
   }
   // A split command (MSET, DEL...): its part on each owner, replies merged as a pipeline would.
-  const size_t step = static_cast<size_t>(spec->key_step);
-  struct Part {
-    shard::ShardId shard;
-    std::vector<std::string_view> args;
-    std::string reply;
-  };
-  std::vector<Part> parts;
-  server::PipelineRun::Merge merge{spec->split, {}, {}};
-  for (size_t i = static_cast<size_t>(spec->first_key); i < argv.size(); i += step) {
-    shard::ShardId owner = OwnerOf(set, argv[i]);
-    size_t p = 0;
-    while (p < parts.size() && parts[p].shard != owner) ++p;
-    if (p == parts.size()) {
-      parts.push_back(Part{owner, {argv.begin(), argv.begin() + spec->first_key}, {}});
-    }
-    for (size_t j = 0; j < step; ++j) parts[p].args.push_back(argv[i + j]);
-    merge.part_of_key.push_back(static_cast<uint8_t>(p));
-  }
+  server::PipelineRun::Merge merge;
+  std::vector<server::SplitPart> parts = server::SplitByShard(*spec, argv, &merge);
   std::vector<std::string_view> replies;
-  for (Part& part : parts) {
+  for (server::SplitPart& part : parts) {
     RunOn(part.shard, *spec, part.args, resp, &part.reply, false);
     replies.push_back(part.reply);
   }

@@ -90,20 +90,8 @@ void AtomicRun::CheckWatches(shard::Shard& shard) {
 }
 
 void AtomicRun::PrepareSplit(const Plan& plan) {
-  const CommandSpec& spec = *plan.spec;
-  const std::vector<std::string>& args = commands_[0].args;
-  const size_t step = static_cast<size_t>(spec.key_step);
-  split_merge_ = PipelineRun::Merge{spec.split, {}, {}};
-  for (size_t i = static_cast<size_t>(spec.first_key); i < args.size(); i += step) {
-    shard::ShardId owner = OwnerOf(args[i]);
-    size_t p = 0;
-    while (p < split_parts_.size() && split_parts_[p].shard != owner) ++p;
-    if (p == split_parts_.size()) {
-      split_parts_.push_back(SplitPart{owner, {args.begin(), args.begin() + spec.first_key}, {}});
-    }
-    for (size_t j = 0; j < step; ++j) split_parts_[p].args.push_back(args[i + j]);
-    split_merge_.part_of_key.push_back(static_cast<uint8_t>(p));
-  }
+  split_args_ = commands_[0].views();
+  split_parts_ = SplitByShard(*plan.spec, split_args_, &split_merge_);
 }
 
 void AtomicRun::PrepareFused() {

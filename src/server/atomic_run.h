@@ -19,6 +19,7 @@
 
 #include "server/client.h"
 #include "server/dispatcher.h"
+#include "server/routing.h"
 #include "server/multi_exec.h"
 #include "server/transaction.h"
 #include "server/watch.h"
@@ -60,12 +61,8 @@ class AtomicRun final : public AsyncListener {
   bool ran_coordinator_ = false;  // Wrote through tasks that do not touch watches themselves.
   size_t next_ = 0;
   std::vector<std::string_view> argv_;  // Views of commands_[next_] while it runs.
-  struct SplitPart {
-    shard::ShardId shard;
-    std::vector<std::string_view> args;  // Views into commands_[0].
-    std::string reply;                   // Written on the part's shard.
-  };
-  std::vector<SplitPart> split_parts_;
+  std::vector<std::string_view> split_args_;  // Views into commands_[0].
+  std::vector<SplitPart> split_parts_;        // Replies written on each part's shard.
   // EXEC without WATCH whose commands all run on shards (no connection commands, coordinators):
   // each shard's batch runs as that shard's locks are granted.
   std::unique_ptr<PipelineRun> fused_;

@@ -101,6 +101,25 @@ Plan MakePlan(Client& client, ArgSpan args) {
   return plan;
 }
 
+std::vector<SplitPart> SplitByShard(const CommandSpec& spec, ArgSpan args,
+                                    PipelineRun::Merge* merge) {
+  shard::ShardSet& shards = *ServerState::Get().shards;
+  const size_t step = static_cast<size_t>(spec.key_step);
+  *merge = PipelineRun::Merge{spec.split, {}, {}};
+  std::vector<SplitPart> parts;
+  for (size_t i = static_cast<size_t>(spec.first_key); i < args.size(); i += step) {
+    shard::ShardId owner = shards.size() == 1 ? 0 : shards.OwnerOf(args[i]);
+    size_t p = 0;
+    while (p < parts.size() && parts[p].shard != owner) ++p;
+    if (p == parts.size()) {
+      parts.push_back(SplitPart{owner, {args.begin(), args.begin() + spec.first_key}, {}});
+    }
+    for (size_t j = 0; j < step; ++j) parts[p].args.push_back(args[i + j]);
+    merge->part_of_key.push_back(static_cast<uint8_t>(p));
+  }
+  return parts;
+}
+
 bool BlockedByLocks(const CommandSpec& spec, ArgSpan args, int db) {
   KeyLocks& locks = ThisShardLocks();
   if (locks.idle()) return false;
@@ -243,24 +262,10 @@ PipelineRun::Source AddPart(Client& client, PipelineRun& run, const CommandSpec&
 // shard's keys (with their values, for MSET), keys kept in the client's order.
 void SubmitSplit(Client& client, PipelineRun& run, const CommandSpec& spec, ArgSpan args,
                  RunMode mode) {
-  shard::ShardSet& shards = *ServerState::Get().shards;
-  const size_t step = static_cast<size_t>(spec.key_step);
-  struct Part {
-    shard::ShardId shard;
-    std::vector<std::string_view> args;
-  };
-  std::vector<Part> parts;
-  PipelineRun::Merge merge{spec.split, {}, {}};
-  for (size_t i = static_cast<size_t>(spec.first_key); i < args.size(); i += step) {
-    shard::ShardId owner = shards.OwnerOf(args[i]);
-    size_t p = 0;
-    while (p < parts.size() && parts[p].shard != owner) ++p;
-    if (p == parts.size()) parts.push_back(Part{owner, {args.begin(), args.begin() + spec.first_key}});
-    for (size_t j = 0; j < step; ++j) parts[p].args.push_back(args[i + j]);
-    merge.part_of_key.push_back(static_cast<uint8_t>(p));
-  }
+  PipelineRun::Merge merge;
+  std::vector<SplitPart> parts = SplitByShard(spec, args, &merge);
   ThreadState::Get().command_stats[&spec].calls++;  // One call, however many parts.
-  for (Part& part : parts) {
+  for (SplitPart& part : parts) {
     merge.parts.push_back(AddPart(client, run, spec, part.shard, part.args, /*part=*/true, mode));
   }
   run.order.push_back(static_cast<PipelineRun::Source>(PipelineRun::kFirstMerge -

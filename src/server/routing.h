@@ -27,6 +27,17 @@ struct Plan {
 // Looks the command up, checks arity and authentication, and finds its keys' owners.
 Plan MakePlan(Client& client, ArgSpan args);
 
+// One shard's part of a split command (MSET, DEL... over keys of several shards): the same
+// command over that shard's keys, in the client's order.
+struct SplitPart {
+  shard::ShardId shard;
+  std::vector<std::string_view> args;  // Views into the whole command's arguments.
+  std::string reply;                   // For callers that run the parts themselves.
+};
+// Splits `args` by owner shard; `merge` learns which part answers each key.
+std::vector<SplitPart> SplitByShard(const CommandSpec& spec, ArgSpan args,
+                                    PipelineRun::Merge* merge);
+
 // Owner thread: would this plain command touch a key a transaction holds on this shard?
 bool BlockedByLocks(const CommandSpec& spec, ArgSpan args, int db);
 
