@@ -132,7 +132,7 @@ void AtomicRun::RunSplitPart(shard::Shard& shard) {
 
 void AtomicRun::Begin() {
   if (fused_ != nullptr) {
-    client_->reply().ArrayHeader(commands_.size());
+    if (exec_) client_->reply().ArrayHeader(commands_.size());
     fused_->StitchInto(&client_->out());
     Finish();
     return;

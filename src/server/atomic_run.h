@@ -63,8 +63,8 @@ class AtomicRun final : public AsyncListener {
   std::vector<std::string_view> argv_;  // Views of commands_[next_] while it runs.
   std::vector<std::string_view> split_args_;  // Views into commands_[0].
   std::vector<SplitPart> split_parts_;        // Replies written on each part's shard.
-  // EXEC without WATCH whose commands all run on shards (no connection commands, coordinators):
-  // each shard's batch runs as that shard's locks are granted.
+  // EXEC without WATCH whose commands all run on shards (no connection commands,
+  // coordinators): each shard's batch runs as that shard's locks are granted.
   std::unique_ptr<PipelineRun> fused_;
   PipelineRun::Merge split_merge_;
   int db_index_;

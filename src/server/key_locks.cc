@@ -1,5 +1,7 @@
 #include "server/key_locks.h"
 
+#include <algorithm>
+
 namespace shoal::server {
 
 namespace {
@@ -8,14 +10,21 @@ thread_local KeyLocks t_locks;
 
 KeyLocks& ThisShardLocks() { return t_locks; }
 
-void LockRequest::Add(int db, std::string_view key, bool exclusive) {
-  for (Key& k : keys) {
-    if (k.db == db && k.key == key) {
-      k.exclusive = k.exclusive || exclusive;
-      return;
+void LockRequest::Normalize() {
+  auto less = [](const Key& a, const Key& b) {
+    return a.db != b.db ? a.db < b.db : a.key < b.key;
+  };
+  std::sort(keys.begin(), keys.end(), less);
+  size_t out = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (out > 0 && keys[out - 1].db == keys[i].db && keys[out - 1].key == keys[i].key) {
+      keys[out - 1].exclusive = keys[out - 1].exclusive || keys[i].exclusive;
+    } else {
+      if (out != i) keys[out] = std::move(keys[i]);
+      ++out;
     }
   }
-  keys.push_back(Key{db, std::string(key), exclusive});
+  keys.resize(out);
 }
 
 KeyLocks::KeyState* KeyLocks::Find(int db, std::string_view key) {
@@ -57,9 +66,19 @@ bool KeyLocks::RequestsConflict(const LockRequest& a, const LockRequest& b) {
     }
     return false;
   }
-  for (const LockRequest::Key& x : a.keys) {
-    for (const LockRequest::Key& y : b.keys) {
-      if (x.db == y.db && (x.exclusive || y.exclusive) && x.key == y.key) return true;
+  // Both key lists are sorted (Normalize): walk them together.
+  size_t i = 0, j = 0;
+  while (i < a.keys.size() && j < b.keys.size()) {
+    const LockRequest::Key& x = a.keys[i];
+    const LockRequest::Key& y = b.keys[j];
+    if (x.db != y.db ? x.db < y.db : x.key < y.key) {
+      ++i;
+    } else if (y.db != x.db ? y.db < x.db : y.key < x.key) {
+      ++j;
+    } else {
+      if (x.exclusive || y.exclusive) return true;
+      ++i;
+      ++j;
     }
   }
   return false;

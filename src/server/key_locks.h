@@ -44,7 +44,11 @@ struct LockRequest {
   // Runs on the shard's thread when a request that had to wait is granted.
   absl::AnyInvocable<void()> on_grant;
 
-  void Add(int db, std::string_view key, bool exclusive);
+  void Add(int db, std::string_view key, bool exclusive) {
+    keys.push_back(Key{db, std::string(key), exclusive});
+  }
+  // Sorts the keys and merges duplicates (exclusive wins). KeyLocks needs it done before Acquire.
+  void Normalize();
   bool empty() const { return keys.empty() && !whole_shard; }
 };
 

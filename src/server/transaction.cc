@@ -57,6 +57,8 @@ void Transaction::StepOn(size_t i) {
   if (r->whole_shard) {
     for (const LockRequest::Key& k : r->keys) r->whole_exclusive = r->whole_exclusive || k.exclusive;
     r->keys.clear();
+  } else {
+    r->Normalize();
   }
   r->on_grant = [this, i] { Granted(i, /*waited=*/true); };
   if (ThisShardLocks().Acquire(r)) Granted(i, /*waited=*/false);
