@@ -72,6 +72,8 @@ class Shard : private Watcher {
   // threads make to it the same way, so threads calling each other cannot deadlock; it runs
   // nothing else. Call from a shard thread; `target` is another shard.
   void CallSync(Shard& target, absl::FunctionRef<void()> fn);
+  // Runs the sync calls waiting for this shard; for the shutdown path, after the loop stopped.
+  void ServeSyncCalls() { RunSyncCalls(); }
 
   // Counters for INFO (owner thread writes; read via tasks on the owner thread).
   uint64_t tasks_run() const { return tasks_run_; }

@@ -1,6 +1,8 @@
 #include "shard/shard_set.h"
 
+#include <chrono>
 #include <latch>
+#include <thread>
 
 namespace shoal::shard {
 
@@ -21,7 +23,14 @@ void ShardSet::Start(std::function<void(Shard&)> init, std::function<void(Shard&
     threads_.emplace_back([shard, init, fini, stopped] {
       if (init) init(*shard);
       shard->Run();
-      stopped->arrive_and_wait();
+      // Another shard may still be finishing a script that calls into this one (CallSync):
+      // keep answering such calls until every shard has stopped.
+      stopped->count_down();
+      while (!stopped->try_wait()) {
+        shard->ServeSyncCalls();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      shard->ServeSyncCalls();
       if (fini) fini(*shard);
       shard->RunDeferred();  // Frees what fini closed.
     });
