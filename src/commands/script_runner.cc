@@ -60,13 +60,7 @@ void RunCall(const server::CommandSpec& spec, server::CommandContext& ctx, bool 
   size_t before = out->size();
   int64_t start = MonotonicUs();
   (coordinator ? spec.coordinator : spec.handler)(ctx);
-  if (!coordinator && (spec.flags & server::kWrite) != 0) {
-    server::WatchRegistry& watches = server::ThisShardWatches();
-    std::vector<int> keys;
-    if (!watches.empty() && spec.KeyPositions(ctx.args(), &keys)) {
-      for (int i : keys) watches.Touch(ctx.db_index(), ctx.arg(i));
-    }
-  }
+  if (!coordinator) server::TouchWatchedKeys(spec, ctx);
   server::CommandStat& stat = ts.command_stats[&spec];
   stat.calls++;
   stat.usec += MonotonicUs() - start;

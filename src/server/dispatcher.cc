@@ -195,14 +195,17 @@ RemoteBatch* BatchFor(PipelineRun& run, Client& client, shard::ShardId target, b
 
 // After a command ran on a shard: the watches of the keys it wrote are dirty (WATCH), and
 // clients blocked on keys it filled are served.
-static void AfterCommand(const CommandSpec& spec, CommandContext& ctx, bool coordinator) {
-  if (!coordinator && (spec.flags & kWrite) != 0) {
-    WatchRegistry& watches = ThisShardWatches();
-    std::vector<int> keys;
-    if (!watches.empty() && spec.KeyPositions(ctx.args(), &keys)) {
-      for (int i : keys) watches.Touch(ctx.db_index(), ctx.arg(i));
-    }
+void TouchWatchedKeys(const CommandSpec& spec, CommandContext& ctx) {
+  if ((spec.flags & kWrite) == 0) return;
+  WatchRegistry& watches = ThisShardWatches();
+  std::vector<int> keys;
+  if (!watches.empty() && spec.KeyPositions(ctx.args(), &keys)) {
+    for (int i : keys) watches.Touch(ctx.db_index(), ctx.arg(i));
   }
+}
+
+static void AfterCommand(const CommandSpec& spec, CommandContext& ctx, bool coordinator) {
+  if (!coordinator) TouchWatchedKeys(spec, ctx);
   ThisShardBlocking().ServeReady(ctx.shard());
 }
 

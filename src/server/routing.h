@@ -38,6 +38,9 @@ struct SplitPart {
 std::vector<SplitPart> SplitByShard(const CommandSpec& spec, ArgSpan args,
                                     PipelineRun::Merge* merge);
 
+// Owner thread, after a write command ran: marks the WATCHes of the keys it names dirty.
+void TouchWatchedKeys(const CommandSpec& spec, CommandContext& ctx);
+
 // Owner thread: would this plain command touch a key a transaction holds on this shard?
 bool BlockedByLocks(const CommandSpec& spec, ArgSpan args, int db);
 
