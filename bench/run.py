@@ -7,23 +7,26 @@ and memory per key and per element. Writes bench/RESULTS.md and its raw data, RE
     bench/run.sh --tests collections --memory-suite none   # only the data-type cells
     bench/run.sh --tests none                               # only the memory tables
     bench/run.sh --tests transactions --memory-suite none   # only issue 4's cells
+    bench/run.sh --tests json,http --memory-suite none      # only issue 5's cells
 
 See bench/README.md for what is measured and why. Python 3 standard library only.
 """
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchlib import datatypes, memory, report, resp, servers, transactions, workload
+from benchlib import datatypes, documents, memory, report, resp, servers, transactions, workload
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -32,16 +35,21 @@ REPO_DIR = BENCH_DIR.parent
 # (Redis does ~65k req/s at -P 1 and ~650k at -P 16 there; MSET -P 16 takes longest, ~12 s).
 # Default -n: (at -P 1, at any deeper pipeline); heavy collection tests divide it (datatypes.py).
 FULL = {"reps": 5, "requests": (150_000, 1_500_000), "memory_keys": 1_000_000,
-        "memory_settle": 12.0}
-QUICK = {"reps": 1, "requests": (10_000, 100_000), "memory_keys": 100_000, "memory_settle": 1.0}
+        "memory_settle": 12.0, "http_duration": 5.0}
+QUICK = {"reps": 1, "requests": (10_000, 100_000), "memory_keys": 100_000, "memory_settle": 1.0,
+         "http_duration": 1.0}
 
 # The transaction group repeats SET and MSET: a multi-shard atomic command is compared with a
 # single-key one in the same run.
 TEST_GROUPS = {"strings": list(workload.STRING_TESTS),
                "collections": list(workload.COLLECTION_TESTS),
                "transactions": ["set", "mset", *workload.TRANSACTION_TESTS],
+               # JSON.GET of the small document is the RESP side of the HTTP GET comparison.
+               "json": list(workload.JSON_TESTS),
+               "http": [*workload.HTTP_TESTS, "json_get_small"],
                "all": list(workload.STRING_TESTS) + list(workload.COLLECTION_TESTS)
-               + list(workload.TRANSACTION_TESTS), "none": []}
+               + list(workload.TRANSACTION_TESTS) + list(workload.JSON_TESTS)
+               + list(workload.HTTP_TESTS), "none": []}
 MEMORY_SUITES = ("strings",) + memory.FAMILIES
 
 
@@ -55,6 +63,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="the transaction cells' client (bench/ledger)")
     p.add_argument("--ledger-accounts", type=int, default=1000,
                    help="accounts of the ledger cells (default 1000)")
+    p.add_argument("--wrk-bin", default="wrk", help="the HTTP cells' client")
+    p.add_argument("--http-duration", type=float,
+                   help="seconds of one wrk run in the HTTP cells (default %.0f)"
+                   % FULL["http_duration"])
+    p.add_argument("--json-keys", type=int, default=10_000,
+                   help="documents of the JSON and HTTP cells, prefilled before each run "
+                   "(default 10000)")
     p.add_argument("--only", choices=["redis", "shoal"], help="run just one server kind")
     p.add_argument("--threads", default="1,2", help="Shoal --threads values, one server each")
     p.add_argument("--reps", type=int, help=f"repetitions (default {FULL['reps']})")
@@ -152,9 +167,14 @@ def cells(args) -> list:
                 n_test = datatypes.requests(test, n, pipeline)
             elif test in transactions.TESTS:
                 n_test = transactions.requests(test, n, pipeline)
+            elif test in documents.TESTS:
+                n_test = documents.requests(test, n, pipeline)
             else:
                 n_test = n
-            out.append({"test": test, "pipeline": pipeline, "requests": n_test})
+            cell = {"test": test, "pipeline": pipeline, "requests": n_test}
+            if test in documents.HTTP_TESTS:
+                cell["duration_s"] = args.http_duration  # wrk counts the requests.
+            out.append(cell)
     return out
 
 
@@ -164,10 +184,24 @@ def server_specs(args) -> list:
         specs.append(servers.ServerSpec("redis", "redis", args.redis_bin, 1, args.server_cpus))
     if args.only != "redis":
         narrow = len(servers.parse_cpu_list(args.server_cpus)) if args.server_cpus else 0
+        http = ""
+        if shoal_knows_http_port(args.shoal_bin):
+            http = "on" if set(args.tests) & set(documents.HTTP_TESTS) else "off"
         for t in args.threads:
             cpus = args.wide_server_cpus if args.server_cpus and t > narrow else args.server_cpus
-            specs.append(servers.ServerSpec(f"shoal-t{t}", "shoal", args.shoal_bin, t, cpus))
+            specs.append(servers.ServerSpec(f"shoal-t{t}", "shoal", args.shoal_bin, t, cpus,
+                                            http))
     return specs
+
+
+@functools.lru_cache(maxsize=None)
+def shoal_knows_http_port(binary: str) -> bool:
+    """Whether this Shoal has the HTTP API (issue 5), i.e. lists --http-port in its --help."""
+    try:
+        out = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--http-port" in out.stdout + out.stderr
 
 
 def check_setup(args, specs) -> None:
@@ -178,6 +212,9 @@ def check_setup(args, specs) -> None:
     if any(s.kind == "shoal" for s in specs) and not os.access(args.shoal_bin, os.X_OK):
         sys.exit(f"error: no Shoal binary at {args.shoal_bin}.\nBuild it, pass --shoal-bin, "
                  "or run --only redis.")
+    if set(args.tests) & set(documents.HTTP_TESTS) and not shutil.which(args.wrk_bin):
+        sys.exit(f"error: {args.wrk_bin} not found (the HTTP cells' client: apt-get install wrk), "
+                 "or leave out the HTTP tests")
     if set(args.tests) & set(transactions.TESTS) and not os.access(args.ledger_bin, os.X_OK):
         sys.exit(f"error: no shoal-ledger at {args.ledger_bin} (the transaction cells' client).\n"
                  "Build it (scripts/build.sh release), pass --ledger-bin, or leave out the "
@@ -239,7 +276,8 @@ def run_throughput(args, specs, log_dir, results) -> None:
         return
     wl = workload.Workload(args.clients, args.keyspace, args.value_size, args.collection_keys,
                            args.collection_prefill, args.client_cpus, args.benchmark_bin,
-                           args.cell_timeout, args.ledger_bin, args.ledger_accounts)
+                           args.cell_timeout, args.ledger_bin, args.ledger_accounts,
+                           args.json_keys, args.wrk_bin, args.http_duration)
     running = []
     for spec in specs:
         server = servers.Server(spec, log_dir).start()
@@ -367,6 +405,7 @@ def main() -> int:
             "collection_keys": args.collection_keys,
             "collection_prefill": args.collection_prefill,
             "ledger_accounts": args.ledger_accounts,
+            "json_keys": args.json_keys, "http_duration": args.http_duration,
             "memory_keys": args.memory_keys, "memory_suite": args.memory_suite,
             "memory_shapes": args.memory_shapes, "memory_settle": args.memory_settle,
             "client_cpus": args.client_cpus,

@@ -4,13 +4,14 @@
 Pure parts run anywhere; ServerTest needs redis-server on PATH and is skipped without it.
 """
 
+import json
 import os
 import shutil
 import tempfile
 import unittest
 
 import run
-from benchlib import datatypes, memory, report, resp, servers, transactions, workload
+from benchlib import datatypes, documents, memory, report, resp, servers, transactions, workload
 
 LEDGER_BIN = str(run.REPO_DIR / "build/release/shoal-ledger")
 
@@ -70,7 +71,13 @@ class ArgsTest(unittest.TestCase):
     def test_test_groups(self):
         self.assertEqual(run.parse_args([]).tests,
                          list(workload.STRING_TESTS) + list(workload.COLLECTION_TESTS)
-                         + list(workload.TRANSACTION_TESTS))
+                         + list(workload.TRANSACTION_TESTS) + list(workload.JSON_TESTS)
+                         + list(workload.HTTP_TESTS))
+        self.assertEqual(run.parse_args(["--tests", "json,http"]).tests,
+                         ["json_set", "json_get", "set_1k", "get_1k", "json_get_small",
+                          "http_get", "http_post", "http_patch"])
+        self.assertEqual(run.parse_args(["--tests", "http"]).tests,
+                         ["http_get", "http_post", "http_patch", "json_get_small"])
         self.assertEqual(run.parse_args(["--tests", "transactions"]).tests,
                          ["set", "mset", "multi", "evalsha", "ledger", "ledger_watch",
                           "ledger_script", "ledger_lmove", "ledger_smove"])
@@ -217,6 +224,104 @@ class TransactionCellsTest(unittest.TestCase):
         self.assertEqual(transactions.parse(out)["done"], 5)
         with self.assertRaises(ValueError):
             transactions.parse("shoal-ledger: cannot connect\n")
+
+
+WRK_OUT = """Running 5s test @ http://127.0.0.1:8080/
+  1 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   655.32us  120.11us   5.01ms   90.12%
+    Req/Sec    76.12k     2.11k   80.00k    70.00%
+  Latency Distribution
+     50%  640.00us
+     75%  700.00us
+     90%  780.00us
+     99%    1.10ms
+  378712 requests in 5.00s, 80.12MB read
+  Socket errors: connect 0, read 2, write 0, timeout 12
+  Non-2xx or 3xx responses: 5
+Requests/sec:  75742.40
+Transfer/sec:     16.02MB
+"""
+
+
+class DocumentCellsTest(unittest.TestCase):
+    def test_parse_wrk(self):
+        got = documents.parse_wrk(WRK_OUT)
+        self.assertEqual(got["requests"], 378712)
+        self.assertEqual(got["duration_s"], 5.0)
+        self.assertEqual(got["rps"], 75742.40)
+        self.assertAlmostEqual(got["avg_ms"], 0.65532)
+        self.assertAlmostEqual(got["p50_ms"], 0.64)
+        self.assertAlmostEqual(got["p99_ms"], 1.1)
+        self.assertEqual(got["non_2xx"], 5)
+        self.assertEqual(got["socket_errors"], {"connect": 0, "read": 2, "write": 0,
+                                                "timeout": 12})
+        self.assertEqual(documents.wrk_errors(got),
+                         "5 responses with status >= 400; socket errors read 2, timeout 12")
+
+    def test_parse_wrk_clean_run_in_other_units(self):
+        text = WRK_OUT.replace("  Socket errors: connect 0, read 2, write 0, timeout 12\n", "")
+        text = text.replace("  Non-2xx or 3xx responses: 5\n", "")
+        text = text.replace("378712 requests in 5.00s", "12 requests in 1.00m")
+        text = text.replace("    1.10ms", "    1.20s")
+        got = documents.parse_wrk(text)
+        self.assertEqual((got["requests"], got["duration_s"]), (12, 60.0))
+        self.assertAlmostEqual(got["p99_ms"], 1200.0)
+        self.assertIsNone(documents.wrk_errors(got))
+
+    def test_parse_wrk_without_report_fails(self):
+        with self.assertRaises(ValueError):
+            documents.parse_wrk("unable to connect to 127.0.0.1:8080 Connection refused\n")
+
+    def test_csv_row_with_unescaped_quotes(self):
+        label = documents.csv_label("json_set")
+        self.assertTrue(label.startswith('JSON.SET doc:__rand_int__ $ {"id":"order-'))
+        text = (CSV_7_0.splitlines()[0] + "\n"
+                + f'"{label}","41000.50","1.1","0.2","1.0","1.5","2.25","9.0"\n')
+        row = workload.parse_csv(text, "json_set", label)
+        self.assertEqual((row["rps"], row["p99_latency_ms"]), (41000.5, 2.25))
+
+    def test_documents(self):
+        self.assertTrue(1000 <= len(documents.DOC_1K) <= 1030, len(documents.DOC_1K))
+        self.assertEqual(json.loads(documents.small_doc(7))["id"], "000000000007")
+        self.assertTrue(100 <= len(documents.small_doc(9999)) <= 200)
+        cmds = documents.prefill_commands("items", 1500)
+        self.assertEqual(len(cmds), 1502)  # 1500 JSON.SET, 2 ZADD of up to 1000 ids.
+        self.assertEqual(cmds[-1], resp.encode("ZADD", "_idx:items", *[
+            a for i in range(1000, 1500) for a in ("0", "%012d" % i)]))
+        self.assertEqual(documents.prefilled_keys("items", 1500), 1501)
+
+    def test_cells_and_argv(self):
+        args = run.parse_args(["--tests", "json_set,http_get", "--quick"])
+        got = run.cells(args)
+        self.assertEqual(got, [
+            {"test": "json_set", "pipeline": 1, "requests": 5000},
+            {"test": "http_get", "pipeline": 1, "requests": None, "duration_s": 1.0},
+            {"test": "json_set", "pipeline": 16, "requests": 50000},
+            {"test": "http_get", "pipeline": 16, "requests": None, "duration_s": 1.0}])
+        argv = documents.wrk_argv("wrk", 8081, "http_post", 16, 5.0, 50, 1000, "1")
+        self.assertEqual(argv[:4], ["taskset", "-c", "1", "wrk"])
+        self.assertEqual(argv[-6:], ["http://127.0.0.1:8081/", "--", "posts", "1000", "16",
+                                     str(documents.SEED)])
+        self.assertIn("-d", argv)
+        self.assertEqual(argv[argv.index("-d") + 1], "5s")
+        self.assertTrue(os.path.exists(argv[argv.index("-s") + 1]))
+        wl = workload.Workload(50, 100000, 32, 1000, 600, "", "redis-benchmark", 60.0,
+                               json_keys=300)
+        argv = workload.benchmark_argv(7000, "json_get", 16, 1600, wl)
+        self.assertEqual(argv[-7:], ["-r", "300", "-P", "16", "--csv", "JSON.GET",
+                                     "doc:__rand_int__"])
+
+    def test_http_flag_of_shoal(self):
+        spec = servers.ServerSpec("shoal-t1", "shoal", "/x", 1, "0", "on")
+        self.assertEqual(spec.command(7000, 7001)[-2:], ["--http-port", "7001"])
+        spec = servers.ServerSpec("shoal-t1", "shoal", "/x", 1, "0", "off")
+        self.assertEqual(spec.command(7000)[-2:], ["--http-port", "0"])
+        spec = servers.ServerSpec("shoal-t1", "shoal", "/x", 1, "0")
+        self.assertNotIn("--http-port", spec.command(7000))
+        # A binary that cannot say (here: none) gets no --http-port at all.
+        args = run.parse_args(["--shoal-bin", "/nonexistent", "--tests", "http"])
+        self.assertEqual({s.http for s in run.server_specs(args)}, {""})
 
 
 class MemoryCommandsTest(unittest.TestCase):

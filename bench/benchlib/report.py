@@ -11,7 +11,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from . import datatypes, transactions
+from . import datatypes, documents, transactions
 from .workload import TEST_LABELS
 
 # From the issue: the same workload on the same kind of 2-core machine.
@@ -140,8 +140,16 @@ def _skip_mark(results: dict, server: str, test: str) -> str:
 def _cell_table(results: dict, stats: dict, cell: dict) -> str:
     test, pipeline = cell["test"], cell["pipeline"]
     base = stats.get(("redis", test, pipeline), {})
+    if test in documents.HTTP_TESTS:
+        counts = [s["requests"] for s in results["samples"]
+                  if s["test"] == test and s["pipeline"] == pipeline]
+        size = (f"wrk -d {cell.get('duration_s', 0):g}s, "
+                f"{fmt(statistics.median(counts) if counts else None, ',.0f')} requests per run "
+                "(median)")
+    else:
+        size = f"-n {cell['requests']} per run"
     lines = [
-        f"### {_cell_title(test, pipeline)} (-n {cell['requests']} per run)",
+        f"### {_cell_title(test, pipeline)} ({size})",
         "",
         "| server | CPUs | µs/req median (min–max) | ×redis | ops/s | ×redis | p50 ms "
         "| p99 ms | server CPU | client CPU | other CPU |",
@@ -434,8 +442,9 @@ def render(results: dict) -> str:
     vm = " (virtual machine)" if m["virtualized"] else ""
     order = ", ".join(s["name"] for s in results["servers"])
     shared = "".join(_shared_cpu_note(spec, st["client_cpus"]) for spec in results["servers"])
-    string_tests = [t for t in st["tests"]
-                    if t not in datatypes.TESTS and t not in transactions.TESTS]
+    string_tests = [t for t in st["tests"] if t not in datatypes.TESTS
+                    and t not in transactions.TESTS and t not in documents.TESTS]
+    doc_tests = [t for t in st["tests"] if t in documents.TESTS]
     txn_tests = [t for t in st["tests"] if t in transactions.TESTS]
     coll_tests = [t for t in st["tests"] if t in datatypes.TESTS]
     settings = "\n".join([
@@ -445,7 +454,9 @@ def render(results: dict) -> str:
         f"-d {st['value_size']} -t <test>`; collection tests {', '.join(coll_tests) or 'none'} "
         f"as custom commands over {st.get('collection_keys', 'n/a')} collections (below)."
         + (f" Transaction tests {', '.join(txn_tests)} by shoal-ledger (below)."
-           if txn_tests else ""),
+           if txn_tests else "")
+        + (f" JSON and HTTP tests {', '.join(doc_tests)} over {st.get('json_keys')} documents "
+           "(below)." if doc_tests else ""),
         f"- {st['reps']} repetition{'s' if st['reps'] != 1 else ''}, medians reported. In each "
         f"repetition every cell runs on each server in turn ({order}); the others are "
         f"{'frozen with SIGSTOP' if st['freeze_idle'] else 'left running'} meanwhile.",
@@ -495,6 +506,7 @@ rest is the kernel's network stack.
 
 {collection_cells_table(results)}
 {transaction_cells_table(results)}
+{document_cells_section(results)}
 ## Per cell
 
 µs/req = server CPU time / requests; ops/s, p50 and p99 as reported by redis-benchmark; server
@@ -534,3 +546,147 @@ no listpack sets, so small sets are hash tables there).
 
 {notes}
 """
+
+
+# ---- issue 5: JSON documents and the HTTP API ----
+
+JSON_TARGET_OPS = 100_000  # JSON.SET/JSON.GET of 1 KB per shard thread, with pipelining.
+HTTP_TARGET_RATIO = 2.0  # HTTP GET of a small document over the same read through RESP.
+
+
+def document_cells_section(results: dict) -> str:
+    st = results["settings"]
+    tests = [t for t in st["tests"] if t in documents.TESTS]
+    if not tests:
+        return ""
+    what = {
+        "json_set": "`JSON.SET doc:__rand_int__ $ <1 KB document>` (overwrites a document)",
+        "json_get": "`JSON.GET doc:__rand_int__` (the whole 1 KB document)",
+        "set_1k": "`SET doc:__rand_int__ <the same 1 KB text>` (a plain string)",
+        "get_1k": "`GET doc:__rand_int__` (the 1 KB string)",
+        "json_get_small": f"`JSON.GET {documents.ITEMS}:__rand_int__` (a ~130-byte document)",
+        "http_get": f"wrk: `GET /{documents.ITEMS}/<random id>`, the documents json_get_small "
+                    "reads",
+        "http_post": f"wrk: `POST /{documents.POSTS}` of a new ~100-byte document, id chosen "
+                     "by the server",
+        "http_patch": f"wrk: `PATCH /{documents.ITEMS}/<random id>` with the merge patch "
+                      "`{\"score\":N,\"seen\":true}`",
+    }
+    rows = ["| test | one request | prefill |", "|---|---|---|"]
+    prefill = {"json_1k": "JSON.SET of the 1 KB document on every key",
+               "string_1k": "SET of the 1 KB text on every key",
+               "items": f"JSON.SET `{documents.ITEMS}:<id>` + ZADD `_idx:{documents.ITEMS}`",
+               "": "empty keyspace"}
+    for t in tests:
+        rows.append(f"| {TEST_LABELS[t]} | {what[t]} | {prefill[documents.TESTS[t].prefill]} |")
+    return f"""## JSON and HTTP cells (issue 5)
+
+Keys `doc:<12 digits>` and `{documents.ITEMS}:<12 digits>`, {st.get('json_keys', 0):,} of each
+kind in use, prefilled before every run (so every read finds its document and every JSON.SET
+overwrites one) and checked after it (the same keys, documents intact, PATCH applied to about as
+many documents as random ids hit). The 1 KB document ({len(documents.DOC_1K)} bytes, compact) is an
+order record with nested objects, arrays of objects, strings, numbers, booleans and a null. RESP
+cells run redis-benchmark like every other cell; HTTP cells run wrk (one thread pinned like
+redis-benchmark, `-c {st['clients']}` keep-alive connections, `-P` requests written back to
+back per connection by the Lua scripts in bench/wrk/) for {st.get('http_duration', 0):g} s,
+and µs/req divides the server's CPU time by wrk's count of answered requests (up to
+`-c` × `-P` requests in flight when wrk stops are served but not counted: µs/req errs high by
+at most that share). A run with any HTTP status ≥ 400 or socket error fails its check.
+**Redis has no JSON type and no HTTP API**: it runs only the plain-string cells, which show what
+the same 1 KB payload costs as a string.
+
+{chr(10).join(rows)}
+
+{json_capacity_table(results)}
+
+{json_over_string_table(results)}
+
+{http_ratio_table(results)}
+"""
+
+
+def json_capacity_table(results: dict) -> str:
+    """Issue 5's target: JSON.SET/JSON.GET of 1 KB at >= 100k ops/s per shard thread with
+    pipelining. On 2 cores the client saturates first, so besides the ops/s it got (per shard
+    thread) the table gives what one fully busy thread would do at the CPU cost measured."""
+    stats = summarize(results["samples"])
+    shoals = [s for s in results["servers"] if s["kind"] == "shoal"]
+    lines = ["| cell | server | ops/s | ops/s per shard thread | server CPU | client CPU "
+             "| µs CPU/req | capacity per thread (1/CPU per req) | target |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for cell in results["cells"]:
+        if cell["test"] not in ("json_set", "json_get"):
+            continue
+        for spec in shoals:
+            st = stats.get((spec["name"], cell["test"], cell["pipeline"]))
+            if not st:
+                continue
+            capacity = 1e6 / st["us_per_req"] if st["us_per_req"] else None
+            verdict = ("met" if capacity and capacity >= JSON_TARGET_OPS else "missed")
+            if cell["pipeline"] == 1:
+                verdict += " (target is with pipelining)"
+            lines.append(
+                f"| {_cell_title(cell['test'], cell['pipeline'])} | {spec['name']} "
+                f"| {st['rps']:,.0f} | {st['rps'] / spec['threads']:,.0f} "
+                f"| {st['server_util']:.0%} | {st['client_util']:.0%} "
+                f"| {st['us_per_req']:.2f} | {fmt(capacity, ',.0f')} ops/s | {verdict} |")
+    if len(lines) == 2:
+        return "(No JSON.SET/JSON.GET samples from a Shoal.)"
+    return (f"JSON.SET/JSON.GET of the 1 KB document per shard thread (target ≥ "
+            f"{JSON_TARGET_OPS:,} ops/s per shard thread with pipelining). On this machine one "
+            "core holds the client, which saturates first (client CPU near 100%), so ops/s is a "
+            "floor; capacity per thread = 1 / (server CPU seconds per request), the rate one "
+            "shard thread reaches when the server core is all its own (a two-thread Shoal on one "
+            "core pays its hand-overs in that figure):\n\n" + "\n".join(lines))
+
+
+def json_over_string_table(results: dict) -> str:
+    """What the JSON type costs over storing the same 1 KB text as a string, per server."""
+    stats = summarize(results["samples"])
+    pairs = (("json_set", "set_1k"), ("json_get", "get_1k"))
+    lines = ["| cell | server | JSON µs/req | string µs/req | JSON ÷ string |",
+             "|---|---|---|---|---|"]
+    for cell in results["cells"]:
+        for json_test, string_test in pairs:
+            if cell["test"] != json_test:
+                continue
+            for spec in results["servers"]:
+                a = stats.get((spec["name"], json_test, cell["pipeline"]))
+                b = stats.get((spec["name"], string_test, cell["pipeline"]))
+                if a and b:
+                    lines.append(f"| {_cell_title(json_test, cell['pipeline'])} | {spec['name']} "
+                                 f"| {a['us_per_req']:.2f} | {b['us_per_req']:.2f} "
+                                 f"| {_ratio(a['us_per_req'], b['us_per_req'])} |")
+    if len(lines) == 2:
+        return ""
+    return ("The JSON tree against the same 1 KB text stored as a plain string, same server "
+            "(parse and build on JSON.SET, serialize on JSON.GET):\n\n" + "\n".join(lines))
+
+
+def http_ratio_table(results: dict) -> str:
+    """Issue 5's target: an HTTP GET of a small document costs at most 2x the server CPU of the
+    same read over RESP (JSON.GET of the same documents, same pipeline depth)."""
+    stats = summarize(results["samples"])
+    lines = ["| -P | server | HTTP GET µs/req | RESP JSON.GET µs/req | HTTP ÷ RESP | target "
+             f"≤ {HTTP_TARGET_RATIO:g}× | POST µs/req | PATCH µs/req |",
+             "|---|---|---|---|---|---|---|---|"]
+    for pipeline in results["settings"]["pipelines"]:
+        for spec in results["servers"]:
+            name = spec["name"]
+            http = stats.get((name, "http_get", pipeline))
+            rsp = stats.get((name, "json_get_small", pipeline))
+            if not http and not rsp:
+                continue
+            us = {t: stats.get((name, t, pipeline), {}).get("us_per_req")
+                  for t in ("http_post", "http_patch")}
+            ratio = http["us_per_req"] / rsp["us_per_req"] if http and rsp else None
+            verdict = "—" if ratio is None else ("met" if ratio <= HTTP_TARGET_RATIO else "missed")
+            lines.append(f"| {pipeline} | {name} "
+                         f"| {fmt(http and http['us_per_req'], '.2f')} "
+                         f"| {fmt(rsp and rsp['us_per_req'], '.2f')} "
+                         f"| {fmt(ratio, '.2f')}{'×' if ratio else ''} | {verdict} "
+                         f"| {fmt(us['http_post'], '.2f')} | {fmt(us['http_patch'], '.2f')} |")
+    if len(lines) == 2:
+        return ""
+    return ("Server CPU of an HTTP GET of a small document over the same read through RESP "
+            "(JSON.GET of the same documents at the same depth):\n\n" + "\n".join(lines))

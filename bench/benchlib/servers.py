@@ -129,13 +129,19 @@ class ServerSpec:
     binary: str
     threads: int  # Shoal's --threads; 1 for Redis.
     cpus: str  # taskset list for the server, "" when unpinned.
+    # Shoal's HTTP API: "on" (a free port of its own), "off" (--http-port 0: servers that run
+    # side by side must not all take the default 8080), "" (a binary without --http-port).
+    http: str = ""
 
-    def command(self, port: int) -> list:
+    def command(self, port: int, http_port: int = None) -> list:
         if self.kind == "redis":
             return [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                     "--appendonly", "no", "--daemonize", "no", "--logfile", ""]
-        return [self.binary, "--port", str(port), "--bind", "127.0.0.1",
+        argv = [self.binary, "--port", str(port), "--bind", "127.0.0.1",
                 "--threads", str(self.threads)]
+        if self.http:
+            argv += ["--http-port", str(http_port or 0)]
+        return argv
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +158,7 @@ class Server:
         self.log_path = Path(log_dir) / f"{spec.name}.log"
         self.proc = None
         self.port = None
+        self.http_port = None  # Set when the spec asks for the HTTP API.
 
     @property
     def pid(self) -> int:
@@ -169,7 +176,8 @@ class Server:
 
     def _start_once(self, timeout: float) -> "Server":
         self.port = free_port()
-        argv = pinned(self.spec.command(self.port), self.spec.cpus)
+        self.http_port = free_port() if self.spec.http == "on" else None
+        argv = pinned(self.spec.command(self.port, self.http_port), self.spec.cpus)
         with open(self.log_path, "ab") as log:
             log.write(f"--- {' '.join(argv)}\n".encode())
             log.flush()

@@ -12,7 +12,7 @@ import resource
 import subprocess
 import time
 
-from . import datatypes, resp, servers, transactions
+from . import datatypes, documents, resp, servers, transactions
 
 # The cells' tests, in report order. The string tests are redis-benchmark's built-in -t tests;
 # the collection tests are custom command lines (see datatypes.py for why, and for their keys,
@@ -22,13 +22,18 @@ COLLECTION_TESTS = ("lpush", "lpop", "lrange_100", "sadd", "spop", "hset", "zadd
                     "zrangebyscore")
 # Issue 4's cells: run by shoal-ledger, not redis-benchmark (transactions.py says why).
 TRANSACTION_TESTS = tuple(transactions.TESTS)
+# Issue 5's cells: JSON documents over RESP (redis-benchmark) and the REST API (wrk); see
+# documents.py.
+JSON_TESTS = documents.RESP_TESTS
+HTTP_TESTS = documents.HTTP_TESTS
 
 # Test name -> its title in the report (for built-in tests also the first CSV column of
 # redis-benchmark --csv; a custom command's CSV label is its command line).
 TEST_LABELS = {"set": "SET", "get": "GET", "incr": "INCR", "mset": "MSET (10 keys)",
                "lpush": "LPUSH", "lpop": "LPOP", "lrange_100": "LRANGE_100", "sadd": "SADD",
                "spop": "SPOP", "hset": "HSET", "zadd": "ZADD", "zrangebyscore": "ZRANGEBYSCORE",
-               **{t.name: t.label for t in transactions.TESTS.values()}}
+               **{t.name: t.label for t in transactions.TESTS.values()},
+               **{t.name: t.label for t in documents.TESTS.values()}}
 
 # Commands that must work before a test's numbers mean anything: redis-benchmark 7.0 exits on the
 # first error reply, and a command that silently did nothing would look very fast. A wanted
@@ -73,6 +78,9 @@ class Workload:
     timeout: float  # Seconds one redis-benchmark run may take.
     ledger_bin: str = ""  # shoal-ledger, for the transaction cells.
     ledger_accounts: int = 1000  # Accounts of the ledger cells.
+    json_keys: int = 10000  # Documents of the JSON and HTTP cells (-r of the RESP ones).
+    wrk_bin: str = "wrk"  # The HTTP cells' client.
+    http_duration: float = 5.0  # Seconds of one wrk run.
 
 
 class BenchmarkError(Exception):
@@ -88,6 +96,11 @@ def preflight(server: servers.Server, tests: list, wl: "Workload" = None) -> dic
             verdicts[test] = None
             if test in transactions.TESTS:
                 verdicts[test] = transactions.preflight(server, test, wl)
+                continue
+            if test in documents.TESTS:
+                verdicts[test] = (documents.preflight_http(server, client)
+                                  if test in documents.HTTP_TESTS
+                                  else documents.preflight_resp(client, test))
                 continue
             for args, want in _PREFLIGHT[test]:
                 try:
@@ -116,6 +129,9 @@ def benchmark_argv(port: int, test: str, pipeline: int, requests: int, wl: Workl
     if test in datatypes.TESTS:
         argv += ["-r", str(wl.collection_keys), "-P", str(pipeline), "--csv",
                  *datatypes.command(test, wl.value_size)]
+    elif test in documents.TESTS:
+        argv += ["-r", str(wl.json_keys), "-P", str(pipeline), "--csv",
+                 *documents.command(test)]
     else:
         argv += ["-r", str(wl.keyspace), "-d", str(wl.value_size), "-P", str(pipeline),
                  "-t", test, "--csv"]
@@ -125,6 +141,8 @@ def benchmark_argv(port: int, test: str, pipeline: int, requests: int, wl: Workl
 def csv_label(test: str, wl: Workload) -> str:
     if test in datatypes.TESTS:
         return datatypes.csv_label(test, wl.value_size)
+    if test in documents.TESTS:
+        return documents.csv_label(test)
     return TEST_LABELS[test]
 
 
@@ -145,6 +163,15 @@ def parse_csv(text: str, test: str, label: str = None) -> dict:
     for row in rows[1:]:
         if row and row[0] == label:
             return {name: float(value) for name, value in zip(header[1:], row[1:])}
+    # redis-benchmark does not escape quotes inside a label (a JSON document in a custom
+    # command), which the csv module then misreads: such a row is the label in quotes, then the
+    # numeric columns.
+    prefix = f'"{label}",'
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            values = [v.strip('"') for v in line[len(prefix):].split(",")]
+            if len(values) == len(header) - 1:
+                return {name: float(value) for name, value in zip(header[1:], values)}
     raise BenchmarkError(f"no {label[:80]!r} row in redis-benchmark output:\n{text[-2000:]}")
 
 
@@ -183,7 +210,12 @@ def measure_cell(server: servers.Server, idle: list, test: str, pipeline: int, r
     """
     collection = test in datatypes.TESTS
     extra = {}
-    if test in transactions.TESTS:
+    if test in documents.TESTS:
+        start = time.monotonic()
+        with server.client() as client:
+            documents.setup(client, test, wl.json_keys)
+        extra = {"setup_s": time.monotonic() - start}
+    elif test in transactions.TESTS:
         start = time.monotonic()
         transactions.setup(server, test, wl)
         extra = {"setup_s": time.monotonic() - start}
@@ -199,6 +231,10 @@ def measure_cell(server: servers.Server, idle: list, test: str, pipeline: int, r
     sample.update(extra)
     if test in transactions.TESTS:
         sample["check"] = transactions.check(server, test, requests, sample["result"], wl)
+    elif test in documents.TESTS:
+        with server.client() as client:
+            sample["check"] = documents.check(client, test, wl.json_keys, sample, wl.clients)
+            client.call("FLUSHALL")  # A 1 KB keyspace is not left behind for the next cell.
     elif collection:
         with server.client() as client:
             got = datatypes.total(client, test, keys)
@@ -230,7 +266,14 @@ def measure(server: servers.Server, idle: list, test: str, pipeline: int, reques
     include its 50 connects and its CONFIG GET at startup: a few ms against seconds of load.
     """
     _wait_running(server)
-    argv = benchmark_argv(server.port, test, pipeline, requests, wl)
+    http = test in documents.HTTP_TESTS
+    if http:
+        argv = documents.wrk_argv(wl.wrk_bin, server.http_port, test, pipeline,
+                                  wl.http_duration, wl.clients, wl.json_keys, wl.client_cpus)
+    else:
+        argv = benchmark_argv(server.port, test, pipeline, requests, wl)
+    tool = ("shoal-ledger" if test in transactions.TESTS else "wrk" if http
+            else "redis-benchmark")
     idle_before = [s.cpu().ns for s in idle]
     rusage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_before = system_busy_s()
@@ -242,7 +285,7 @@ def measure(server: servers.Server, idle: list, test: str, pipeline: int, reques
         out, err = proc.communicate(timeout=wl.timeout)
     except subprocess.TimeoutExpired:
         servers.reap(proc, grace=1.0)
-        raise BenchmarkError(f"redis-benchmark against {server.spec.name} ran past "
+        raise BenchmarkError(f"{tool} against {server.spec.name} ran past "
                              f"{wl.timeout:.0f} s: {' '.join(argv)}")
     finally:
         servers.reap(proc)
@@ -251,7 +294,6 @@ def measure(server: servers.Server, idle: list, test: str, pipeline: int, reques
     busy_after = system_busy_s()
     rusage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     idle_ns = max([s.cpu().ns - before for s, before in zip(idle, idle_before)], default=0)
-    tool = "shoal-ledger" if test in transactions.TESTS else "redis-benchmark"
     if proc.returncode != 0:
         raise BenchmarkError(f"{tool} against {server.spec.name} exited with "
                              f"{proc.returncode}: {' '.join(argv)}\n{err.strip()[-2000:]}"
@@ -268,6 +310,19 @@ def measure(server: servers.Server, idle: list, test: str, pipeline: int, reques
         row = {"rps": result["per_second"], "p50_latency_ms": result["p50_ms"],
                "p99_latency_ms": result["p99_ms"]}
         extra = {"result": result, "retries": result["retries"]}
+    elif http:
+        try:
+            result = documents.parse_wrk(out)
+        except ValueError as bad:
+            raise BenchmarkError(f"{bad}\n{err.strip()[-1000:]}")
+        # wrk runs for a duration: its count of answered requests is the divisor. Requests in
+        # flight when it stops (at most connections x depth) are served but not counted.
+        requests = result["requests"]
+        if requests == 0:
+            raise BenchmarkError(f"wrk got no answer from {server.spec.name}:\n{out[-1000:]}")
+        row = {"rps": result["rps"], "avg_latency_ms": result["avg_ms"],
+               "p50_latency_ms": result["p50_ms"], "p99_latency_ms": result["p99_ms"]}
+        extra = {"wrk": result}
     else:
         row = parse_csv(out, test, csv_label(test, wl))
     server_ns = cpu_after.ns - cpu_before.ns
