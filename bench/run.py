@@ -418,6 +418,8 @@ def main() -> int:
     }
     if any(s.kind == "shoal" for s in specs):
         results["versions"]["shoal"] = report.binary_info(args.shoal_bin, REPO_DIR)
+    if set(args.tests) & set(documents.HTTP_TESTS):
+        results["versions"]["wrk"] = report.first_line([args.wrk_bin, "--version"])
     start = time.monotonic()
     try:
         if args.memory_keys > 0:

@@ -410,6 +410,77 @@ class ReportTest(unittest.TestCase):
         self.assertAlmostEqual(misses[0][2], 1.5)
 
 
+class DocumentReportTest(unittest.TestCase):
+    def test_targets_tables(self):
+        results = _results_with_collections()
+        results["servers"][2]["threads"] = 2
+        results["settings"].update(tests=["json_set", "set_1k", "json_get_small", "http_get"],
+                                   pipelines=[1, 16], json_keys=100, http_duration=5.0)
+        results["cells"] = [{"test": "json_get_small", "pipeline": 1, "requests": 10},
+                            {"test": "http_get", "pipeline": 1, "requests": None,
+                             "duration_s": 5.0},
+                            {"test": "json_set", "pipeline": 16, "requests": 10},
+                            {"test": "set_1k", "pipeline": 16, "requests": 10}]
+        results["samples"] = [
+            dict(_sample(name, us, rps), test=test, pipeline=pipeline, requests=n,
+                 client_util=0.99)
+            for name, test, pipeline, us, rps, n in (
+                ("shoal-t1", "json_get_small", 1, 10.0, 50_000, 10),
+                ("shoal-t1", "http_get", 1, 18.0, 40_000, 200_000),
+                ("shoal-t2", "json_get_small", 1, 12.0, 45_000, 10),
+                ("shoal-t2", "http_get", 1, 30.0, 30_000, 150_000),
+                ("redis", "set_1k", 16, 3.0, 300_000, 10),
+                ("shoal-t1", "set_1k", 16, 2.0, 320_000, 10),
+                ("shoal-t1", "json_set", 16, 4.0, 250_000, 10),
+                ("shoal-t2", "json_set", 16, 12.5, 240_000, 10))]
+        results["skipped"] = {"redis": {"json_set": "JSON.SET -> -ERR unknown command"}}
+        text = report.render(results)
+        self.assertIn("## JSON and HTTP cells (issue 5)", text)
+        # Capacity per thread: 1 / 4 µs = 250k (met); shoal-t2 at 12.5 µs: 80k (missed).
+        self.assertIn("| JSON.SET 1 KB doc, -P 16 | shoal-t1 | 250,000 | 250,000 | 100% | 99% "
+                      "| 4.00 | 250,000 ops/s | met |", text)
+        self.assertIn("| JSON.SET 1 KB doc, -P 16 | shoal-t2 | 240,000 | 120,000 | 100% | 99% "
+                      "| 12.50 | 80,000 ops/s | missed |", text)
+        self.assertIn("| JSON.SET 1 KB doc, -P 16 | shoal-t1 | 4.00 | 2.00 | 2.00× |", text)
+        self.assertIn("| 1 | shoal-t1 | 18.00 | 10.00 | 1.80× | met | n/a | n/a |", text)
+        self.assertIn("| 1 | shoal-t2 | 30.00 | 12.00 | 2.50× | missed | n/a | n/a |", text)
+        self.assertIn("### HTTP GET /items/{id}, -P 1 (wrk -d 5s, 175,000 requests per run "
+                      "(median))", text)
+        self.assertIn("| JSON.SET 1 KB doc, -P 16 | unsupported |", text)
+
+
+@unittest.skipUnless(shutil.which("redis-server"), "needs redis-server")
+class DocumentServerTest(unittest.TestCase):
+    def test_string_cells_run_and_json_cells_are_unsupported_on_redis(self):
+        spec = servers.ServerSpec("redis", "redis", "redis-server", 1, "")
+        server = servers.Server(spec, tempfile.mkdtemp()).start()
+        wl = workload.Workload(8, 50, 32, 1000, 600, "", "redis-benchmark", 60.0, json_keys=50)
+        try:
+            verdicts = workload.preflight(server, ["set_1k", "get_1k", "json_get", "http_get"],
+                                          wl)
+            self.assertIsNone(verdicts["set_1k"])
+            self.assertIsNone(verdicts["get_1k"])
+            self.assertIn("unknown command", verdicts["json_get"])
+            self.assertIn("no HTTP port", verdicts["http_get"])
+            for test in ("set_1k", "get_1k"):
+                sample = workload.measure_cell(server, [], test, 4, 400, wl)
+                self.assertIsNone(sample["check"], test)
+                self.assertEqual(sample["requests"], 400)
+                self.assertGreater(sample["server_cpu_ns"], 0)
+            with server.client() as client:
+                self.assertEqual(client.call("DBSIZE"), 0)  # Cleared after the cell.
+                documents.setup(client, "get_1k", 50)
+                self.assertEqual(client.call("GET", "doc:000000000049"),
+                                 documents.DOC_1K.encode())
+                client.call("SET", "doc:000000000025", "torn")
+                client.call("SET", "stray", "1")
+                why = documents.check(client, "get_1k", 50, {}, 8)
+                self.assertIn("DBSIZE 51 after the run, expected 50", why)
+                self.assertIn("doc:000000000025 holds b'torn'", why)
+        finally:
+            server.stop()
+
+
 def _memory_row(server, shape, used, rss, encoding="hashtable"):
     keys, elements = (1, 1000) if shape == "big" else (1000, 5000)
     return {"server": server, "family": "set", "shape": shape, "keys": keys, "elements": elements,

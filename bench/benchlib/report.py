@@ -28,6 +28,15 @@ def _run(argv) -> str:
         return ""
 
 
+def first_line(argv) -> str:
+    """The first line a tool prints (wrk --version prints its usage after it, and exits 1)."""
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return (out.stdout + out.stderr).strip().split("\n")[0].strip()
+
+
 def machine_info() -> dict:
     model, flags = "unknown", ""
     with open("/proc/cpuinfo") as f:
@@ -482,7 +491,7 @@ Reproduce from the repository root:
 - kernel {m['kernel']}, {m['os']}
 - {v['redis-server']}
 - {v['redis-benchmark']}
-{shoal_line}
+{f"- {v['wrk']}{chr(10)}" if v.get('wrk') else ""}{shoal_line}
 - Python {v['python']}
 
 ## Settings
@@ -581,19 +590,21 @@ def document_cells_section(results: dict) -> str:
         rows.append(f"| {TEST_LABELS[t]} | {what[t]} | {prefill[documents.TESTS[t].prefill]} |")
     return f"""## JSON and HTTP cells (issue 5)
 
-Keys `doc:<12 digits>` and `{documents.ITEMS}:<12 digits>`, {st.get('json_keys', 0):,} of each
-kind in use, prefilled before every run (so every read finds its document and every JSON.SET
-overwrites one) and checked after it (the same keys, documents intact, PATCH applied to about as
-many documents as random ids hit). The 1 KB document ({len(documents.DOC_1K)} bytes, compact) is an
-order record with nested objects, arrays of objects, strings, numbers, booleans and a null. RESP
-cells run redis-benchmark like every other cell; HTTP cells run wrk (one thread pinned like
-redis-benchmark, `-c {st['clients']}` keep-alive connections, `-P` requests written back to
-back per connection by the Lua scripts in bench/wrk/) for {st.get('http_duration', 0):g} s,
-and µs/req divides the server's CPU time by wrk's count of answered requests (up to
-`-c` × `-P` requests in flight when wrk stops are served but not counted: µs/req errs high by
-at most that share). A run with any HTTP status ≥ 400 or socket error fails its check.
-**Redis has no JSON type and no HTTP API**: it runs only the plain-string cells, which show what
-the same 1 KB payload costs as a string.
+- Keys `doc:<12 digits>` (1 KB cells) and `{documents.ITEMS}:<12 digits>` (small documents,
+  collection `{documents.ITEMS}` of the HTTP API), {st.get('json_keys', 0):,} of each in use,
+  prefilled before every run, so every read finds its document and every JSON.SET overwrites
+  one; checked after it (the same keys, documents intact, PATCH applied to about as many
+  documents as random ids hit, POST's documents all there).
+- The 1 KB document ({len(documents.DOC_1K)} bytes, compact) is an order record: nested objects,
+  arrays of objects, strings, numbers, booleans, a null.
+- RESP cells run redis-benchmark like every other cell. HTTP cells run wrk: one thread pinned
+  like redis-benchmark, `-c {st['clients']}` keep-alive connections, `-P` requests written back
+  to back per connection (Lua scripts in bench/wrk/), {st.get('http_duration', 0):g} s per run;
+  µs/req divides the server's CPU time by wrk's count of answered requests (the up to `-c` ×
+  `-P` requests in flight when wrk stops are served but not counted: µs/req errs high by at most
+  that share). Any HTTP status ≥ 400 or socket error fails the run's check.
+- **Redis has no JSON type and no HTTP API**: it runs only the plain-string cells, which show
+  what the same 1 KB payload costs as a string.
 
 {chr(10).join(rows)}
 
