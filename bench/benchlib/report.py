@@ -635,7 +635,7 @@ def json_capacity_table(results: dict) -> str:
             capacity = 1e6 / st["us_per_req"] if st["us_per_req"] else None
             verdict = ("met" if capacity and capacity >= JSON_TARGET_OPS else "missed")
             if cell["pipeline"] == 1:
-                verdict += " (target is with pipelining)"
+                verdict = "— (the target is with pipelining)"
             lines.append(
                 f"| {_cell_title(cell['test'], cell['pipeline'])} | {spec['name']} "
                 f"| {st['rps']:,.0f} | {st['rps'] / spec['threads']:,.0f} "
