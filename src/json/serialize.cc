@@ -144,7 +144,8 @@ void AppendDouble(double d, std::string* out) {
     return;
   }
   char sci[40];
-  auto r = std::to_chars(sci, sci + sizeof(sci), d, std::chars_format::scientific);
+  auto r = std::to_chars(sci, sci + sizeof(sci) - 1, d, std::chars_format::scientific);
+  *r.ptr = '\0';  // atoi below reads the exponent up to here
   // sci: [-]d[.ddd]e(+|-)XX
   const char* p = sci;
   const char* end = r.ptr;

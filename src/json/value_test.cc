@@ -114,7 +114,7 @@ TEST(JsonValue, CloneIsDeepAndEqual) {
   for (int i = 0; i < 20; ++i) o.Set("k" + std::to_string(i), Value(i));
   Value c = o.Clone();
   EXPECT_TRUE(c.Equals(o));
-  EXPECT_EQ(c.MemoryUsage(), o.MemoryUsage());
+  EXPECT_LE(c.MemoryUsage(), o.MemoryUsage());  // a clone has no spare capacity
   c.Find("arr")->PushBack(Value());
   EXPECT_FALSE(c.Equals(o));
   EXPECT_EQ(o.Find("arr")->size(), 2u);
