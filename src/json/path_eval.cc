@@ -89,10 +89,9 @@ struct PathEvaluator {
               Eval(k + 1, &members[i].value, v, static_cast<uint32_t>(i), depth + 1);
             }
           }
-        } else if (Test(*st.filter, *v)) {
-          // A scalar is tested itself (RedisJSON's calculator does this).
-          Eval(k + 1, v, parent, index, depth);
         }
+        // A filter on a scalar selects nothing (RedisJSON 2.8+: "$..[?@>=1]" on [1,2,3] yields
+        // each number once, not again when the descent reaches the scalar itself).
         return;
       case PathStep::Kind::kRecursive:
         Eval(k + 1, v, parent, index, depth);
@@ -257,12 +256,8 @@ struct PathEvaluator {
       return std::regex_search(subject.begin(), subject.end(), *n.regex);
     }
     if (b.kind == Operand::Kind::kValue && b.v->is_string()) {
-      try {
-        std::regex re(std::string(b.v->as_string()), std::regex::ECMAScript);
-        return std::regex_search(subject.begin(), subject.end(), re);
-      } catch (const std::regex_error&) {
-        return false;
-      }
+      auto re = CompileRegex(b.v->as_string());
+      return re != nullptr && std::regex_search(subject.begin(), subject.end(), *re);
     }
     return false;
   }

@@ -55,4 +55,7 @@ struct FilterNode {
   std::shared_ptr<const std::regex> regex;
 };
 
+// Compiles a filter's regex; nullptr when it does not compile (the test is then false).
+std::shared_ptr<const std::regex> CompileRegex(std::string_view pattern);
+
 }  // namespace shoal::json

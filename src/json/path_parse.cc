@@ -558,11 +558,7 @@ class PathParser {
       if (ParseTerm(&n->rhs)) {
         n->op = op;
         if (op == FilterNode::Op::kRegex && n->rhs.kind == FilterTerm::Kind::kString) {
-          try {
-            n->regex = std::make_shared<const std::regex>(n->rhs.s, std::regex::ECMAScript);
-          } catch (const std::regex_error&) {
-            n->regex = nullptr;  // Never matches (RedisJSON: an invalid regex matches nothing).
-          }
+          n->regex = CompileRegex(n->rhs.s);
         }
         return n;
       }
@@ -638,6 +634,28 @@ class PathParser {
 };
 
 }  // namespace
+
+std::shared_ptr<const std::regex> CompileRegex(std::string_view pattern) {
+  // RedisJSON uses Rust's regex crate, whose patterns often start with inline flags such as
+  // "(?i)"; std::regex has no inline flags, so leading ones become syntax options.
+  auto flags = std::regex::ECMAScript;
+  while (pattern.size() >= 4 && pattern.substr(0, 2) == "(?") {
+    size_t close = pattern.find(')');
+    if (close == std::string_view::npos) break;
+    std::string_view f = pattern.substr(2, close - 2);
+    if (f.empty() || f.find_first_not_of("imsUx") != std::string_view::npos) break;
+    for (char c : f) {
+      if (c == 'i') flags |= std::regex::icase;
+      if (c == 'm') flags |= std::regex::multiline;
+    }
+    pattern.remove_prefix(close + 1);
+  }
+  try {
+    return std::make_shared<const std::regex>(pattern.begin(), pattern.end(), flags);
+  } catch (const std::regex_error&) {
+    return nullptr;  // Never matches (RedisJSON: an invalid regex matches nothing).
+  }
+}
 
 Path::Path() = default;
 Path::Path(Path&&) noexcept = default;
