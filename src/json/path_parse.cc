@@ -477,8 +477,19 @@ class PathParser {
 
   // filter = inner_filter (("&&" | "||") inner_filter)*, && binding tighter than ||.
   NodePtr ParseFilter() {
+    // Filters nest through parentheses, '!' and filters inside filter paths; bound the
+    // recursion so a hostile path cannot exhaust the stack.
+    if (++nesting_ > kMaxNesting) {
+      --nesting_;
+      return nullptr;
+    }
+    NodePtr r = ParseFilterBody();
+    --nesting_;
+    return r;
+  }
+
+  NodePtr ParseFilterBody() {
     std::vector<NodePtr> ors;
-    NodePtr and_node;
     NodePtr first = ParseInner();
     if (first == nullptr) return nullptr;
     std::vector<NodePtr> ands;
@@ -521,7 +532,13 @@ class PathParser {
     size_t start = pos_;
     if (Lit('!')) {
       Ws();
+      if (++nesting_ > kMaxNesting) {
+        --nesting_;
+        pos_ = start;
+        return nullptr;
+      }
       NodePtr inner = ParseInner();
+      --nesting_;
       if (inner == nullptr) {
         pos_ = start;
         return nullptr;
@@ -626,8 +643,11 @@ class PathParser {
     return false;
   }
 
+  static constexpr int kMaxNesting = 64;
+
   std::string_view s_;
   size_t pos_ = 0;
+  int nesting_ = 0;
   size_t err_pos_ = 0;
   std::vector<Rule> expected_;
   bool failed_hard_ = false;

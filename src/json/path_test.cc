@@ -273,6 +273,11 @@ TEST(JsonPath, SyntaxErrorsInRedisJsonFormat) {
   EXPECT_EQ(ParseError("a."),
             "Error occurred on position 4, \"$.a. <<<<----\", expected one of the following: "
             "<string>, '*'.");
+  // Deep nesting is refused, not a stack overflow.
+  EXPECT_NE(ParseError("$[?" + std::string(100000, '(') + "@" + std::string(100000, ')') + "]"),
+            "ok");
+  EXPECT_NE(ParseError("$[?" + std::string(100000, '!') + "@]"), "ok");
+  EXPECT_EQ(ParseError("$[?((((@.a))))]"), "ok");
   EXPECT_EQ(ParseError("$[?(@.a == 1)]"), "ok");
   EXPECT_EQ(ParseError("$[?@.a==1]"), "ok");
   EXPECT_EQ(ParseError("$ .a"), "ok");

@@ -1,5 +1,6 @@
 #include "json/value.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -519,6 +520,13 @@ size_t Value::HeapUsage() const {
     default:
       return 0;
   }
+}
+
+int NestingDepth(const Value& v) {
+  int deepest = 0;
+  for (const Value& c : v.items()) deepest = std::max(deepest, NestingDepth(c));
+  for (const Member& m : v.members()) deepest = std::max(deepest, NestingDepth(m.value));
+  return v.is_container() ? deepest + 1 : 0;
 }
 
 size_t Value::MemoryUsage() const { return sizeof(Value) + HeapUsage(); }

@@ -209,6 +209,12 @@ class Value {
 
 static_assert(sizeof(Value) == 16, "json::Value must stay 16 bytes");
 
+// Container nesting of `v`: 0 for a scalar, 1 for [] or {}, 2 for [[]], ... Commands that put
+// a value at a path check match depth + NestingDepth(value) against the parse limit, so no
+// document grows deeper than a parsed one could be (deep trees would exhaust the stack of the
+// recursive walks: serialize, clone, free).
+int NestingDepth(const Value& v);
+
 // One object member. The key is a string Value (short keys inline, no extra allocation).
 struct Member {
   Value key;

@@ -147,5 +147,16 @@ TEST(JsonValue, MemoryUsageCountsEveryBlock) {
   EXPECT_EQ(a.MemoryUsage(), empty + 40);
 }
 
+TEST(JsonValue, NestingDepth) {
+  EXPECT_EQ(NestingDepth(Value(1)), 0);
+  Value a = Value::Array();
+  EXPECT_EQ(NestingDepth(a), 1);
+  Value inner = Value::Object();
+  inner.Set("x", Value::Array());
+  a.PushBack(Value(2));
+  a.PushBack(std::move(inner));
+  EXPECT_EQ(NestingDepth(a), 3);
+}
+
 }  // namespace
 }  // namespace shoal::json
