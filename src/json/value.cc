@@ -1,6 +1,8 @@
 #include "json/value.h"
 
 #include <algorithm>
+#include <malloc.h>
+
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -499,19 +501,21 @@ bool Value::Equals(const Value& other) const {
 }
 
 size_t Value::HeapUsage() const {
+  // Allocator sizes (malloc_usable_size: jemalloc's size class, or glibc's chunk), so the
+  // figure is what the document really costs, rounding included.
   switch (tag_) {
     case Tag::kHeapString:
-      return heap_len();
+      return malloc_usable_size(ptr<char>());
     case Tag::kArray: {
       ArrayRep* rep = ptr<ArrayRep>();
-      size_t n = sizeof(ArrayRep) + rep->cap * sizeof(Value);
+      size_t n = malloc_usable_size(rep);
       for (uint32_t i = 0; i < rep->size; ++i) n += rep->data()[i].HeapUsage();
       return n;
     }
     case Tag::kObject: {
       ObjectRep* rep = ptr<ObjectRep>();
-      size_t n = sizeof(ObjectRep) + rep->cap * sizeof(Member) +
-                 static_cast<size_t>(rep->index_cap) * sizeof(uint32_t);
+      size_t n = malloc_usable_size(rep);
+      if (rep->index != nullptr) n += malloc_usable_size(rep->index);
       for (uint32_t i = 0; i < rep->size; ++i) {
         n += rep->data()[i].key.HeapUsage() + rep->data()[i].value.HeapUsage();
       }

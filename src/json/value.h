@@ -155,8 +155,8 @@ class Value {
   // Deep equality. Numbers compare by value across int/double (1 == 1.0), as RedisJSON's
   // filter equality and ARRINDEX do; object member order does not matter.
   bool Equals(const Value& other) const;
-  // Bytes used by this subtree: sizeof(Value) for this node plus every heap block it owns
-  // (strings, arrays, objects and their indexes, recursively), as allocated.
+  // Bytes used by this subtree: sizeof(Value) for this node plus the allocator's size of every
+  // heap block it owns (strings, arrays, objects and their indexes, recursively). O(nodes).
   size_t MemoryUsage() const;
   // Bytes owned outside this node (MemoryUsage() - sizeof(Value)).
   size_t HeapUsage() const;
