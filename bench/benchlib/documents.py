@@ -157,6 +157,11 @@ def _seconds(text: str) -> float:
     return float(m.group(1)) * _UNITS_S[m.group(2)]
 
 
+def _ms(text: str):
+    value = round(_seconds(text) * 1e3, 6)
+    return value or None
+
+
 def parse_wrk(text: str) -> dict:
     """The figures of wrk 4's report (run with --latency): request count, duration, ops/s,
     latencies in ms, errors. Raises ValueError if the report is missing."""
@@ -170,11 +175,13 @@ def parse_wrk(text: str) -> dict:
     if not m:
         raise ValueError(f"no 'Requests/sec' line in wrk's output:\n{text[-2000:]}")
     out["rps"] = float(m.group(1))
+    # Latencies are per batch of -P requests, and wrk corrects them for coordinated omission;
+    # when the correction overruns its histogram wrk prints a percentile as 0.00us: no figure.
     m = re.search(r"^\s*Latency\s+([0-9.]+\w+)\s", text, re.M)
-    out["avg_ms"] = _seconds(m.group(1)) * 1e3 if m else None
+    out["avg_ms"] = _ms(m.group(1)) if m else None
     for pct in ("50", "99"):
         m = re.search(rf"^\s*{pct}%\s+([0-9.]+\w+)\s*$", text, re.M)
-        out[f"p{pct}_ms"] = _seconds(m.group(1)) * 1e3 if m else None
+        out[f"p{pct}_ms"] = _ms(m.group(1)) if m else None
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     if m:
         out["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"),

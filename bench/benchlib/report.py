@@ -602,7 +602,9 @@ def document_cells_section(results: dict) -> str:
   to back per connection (Lua scripts in bench/wrk/), {st.get('http_duration', 0):g} s per run;
   µs/req divides the server's CPU time by wrk's count of answered requests (the up to `-c` ×
   `-P` requests in flight when wrk stops are served but not counted: µs/req errs high by at most
-  that share). Any HTTP status ≥ 400 or socket error fails the run's check.
+  that share). Any HTTP status ≥ 400 or socket error fails the run's check. wrk's latencies are
+  per batch of `-P` requests and corrected for coordinated omission; n/a where its histogram
+  overran (it then prints 0).
 - **Redis has no JSON type and no HTTP API**: it runs only the plain-string cells, which show
   what the same 1 KB payload costs as a string.
 
