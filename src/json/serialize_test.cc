@@ -85,6 +85,59 @@ TEST(JsonSerialize, IndentExampleFromJsonGetDocs) {
             "{\n  \"a\": 2,\n  \"b\": 3,\n  \"nested\": {\n    \"a\": 4,\n    \"b\": null\n  }\n}");
 }
 
+TEST(JsonSerialize, JsonWriterMatchesTheTreeLayout) {
+  Value a = Parse(R"({"x":[1,{}],"y":"s"})").value();
+  Value b = Parse("[]").value();
+  Value c = Parse("7").value();
+  for (FormatOptions opts : {FormatOptions{}, FormatOptions{.indent = "\t", .newline = "\n", .space = " "},
+                             FormatOptions{.indent = "__"}, FormatOptions{.newline = "N"}}) {
+    // [a,b,c] and {"$.a":[a],"$.b":[],"$.c":[b,c]} written piecewise equal the same trees.
+    std::string got;
+    JsonWriter w(&opts, &got);
+    w.BeginArray();
+    w.Write(a);
+    w.Write(b);
+    w.Write(c);
+    w.EndArray();
+    Value arr = Value::Array();
+    arr.PushBack(a.Clone());
+    arr.PushBack(b.Clone());
+    arr.PushBack(c.Clone());
+    EXPECT_EQ(got, ToJson(arr, opts));
+
+    got.clear();
+    JsonWriter m(&opts, &got);
+    m.BeginObject();
+    m.Key("$.a");
+    m.BeginArray();
+    m.Write(a);
+    m.EndArray();
+    m.Key("$.b");
+    m.BeginArray();
+    m.EndArray();
+    m.Key("$.c");
+    m.BeginArray();
+    m.Write(b);
+    m.Write(c);
+    m.EndArray();
+    m.EndObject();
+    Value obj = Value::Object();
+    Value l1 = Value::Array();
+    l1.PushBack(a.Clone());
+    obj.Set("$.a", std::move(l1));
+    obj.Set("$.b", Value::Array());
+    Value l3 = Value::Array();
+    l3.PushBack(b.Clone());
+    l3.PushBack(c.Clone());
+    obj.Set("$.c", std::move(l3));
+    EXPECT_EQ(got, ToJson(obj, opts));
+  }
+  std::string plain;
+  JsonWriter n(nullptr, &plain);
+  n.Write(c);
+  EXPECT_EQ(plain, "7");
+}
+
 TEST(JsonSerialize, EstimateIsAReasonableHint) {
   Value v = Parse(R"({"key":"value","list":[1,2,3,4,5],"nested":{"x":1.5}})").value();
   std::string out = ToJson(v);
