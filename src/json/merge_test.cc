@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 #include "json/parse.h"
 #include "json/serialize.h"
 
@@ -49,7 +51,7 @@ TEST(JsonMergePatch, Rfc7386Section3) {
 
 TEST(JsonMergePatch, LargeObjectsStayIndexed) {
   Value t = Value::Object();
-  for (int i = 0; i < 100; ++i) t.Set("k" + std::to_string(i), Value(i));
+  for (int i = 0; i < 100; ++i) t.Set(absl::StrCat("k", i), Value(i));
   Value p = Parse(R"({"k5":null,"k50":{"x":1},"new":true})").value();
   MergePatch(t, p);
   EXPECT_EQ(t.size(), 100u);

@@ -136,7 +136,8 @@ struct PathEvaluator {
   // An evaluated operand: a literal, a single value from the document, or nothing (a path
   // with zero or several matches).
   struct Operand {
-    enum class Kind { kInvalid, kInt, kDouble, kString, kBool, kNull, kValue } kind;
+    enum class Kind { kInvalid, kInt, kDouble, kString, kBool, kNull, kValue };
+    Kind kind = Kind::kInvalid;
     int64_t i = 0;
     double d = 0;
     std::string_view s;
@@ -145,7 +146,7 @@ struct PathEvaluator {
   };
 
   Operand EvalTerm(const FilterTerm& t, const Value& current) {
-    Operand o{Operand::Kind::kInvalid};
+    Operand o;
     switch (t.kind) {
       case FilterTerm::Kind::kInt:
         o.kind = Operand::Kind::kInt;

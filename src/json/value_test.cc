@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "absl/strings/str_cat.h"
 #include <thread>
 
 namespace shoal::json {
@@ -85,19 +87,19 @@ TEST(JsonValue, ObjectKeepsInsertionOrderAndFindsKeys) {
 
 TEST(JsonValue, LargeObjectUsesIndexAndSurvivesErases) {
   Value o = Value::Object();
-  for (int i = 0; i < 1000; ++i) o.Set("key" + std::to_string(i), Value(i));
+  for (int i = 0; i < 1000; ++i) o.Set(absl::StrCat("key", i), Value(i));
   ASSERT_EQ(o.size(), 1000u);
   for (int i = 0; i < 1000; ++i) {
-    const Value* v = o.Find("key" + std::to_string(i));
+    const Value* v = o.Find(absl::StrCat("key", i));
     ASSERT_NE(v, nullptr) << i;
     EXPECT_EQ(v->as_int(), i);
   }
   // Erase every other key; order and lookups stay right.
-  for (int i = 0; i < 1000; i += 2) EXPECT_TRUE(o.EraseKey("key" + std::to_string(i)));
+  for (int i = 0; i < 1000; i += 2) EXPECT_TRUE(o.EraseKey(absl::StrCat("key", i)));
   ASSERT_EQ(o.size(), 500u);
   EXPECT_EQ(o.members()[0].name(), "key1");
   for (int i = 0; i < 1000; ++i) {
-    EXPECT_EQ(o.Find("key" + std::to_string(i)) != nullptr, i % 2 == 1) << i;
+    EXPECT_EQ(o.Find(absl::StrCat("key", i)) != nullptr, i % 2 == 1) << i;
   }
   o.ClearChildren();
   EXPECT_EQ(o.size(), 0u);
@@ -112,7 +114,7 @@ TEST(JsonValue, CloneIsDeepAndEqual) {
   arr.PushBack(Value("a long string that is not inline"));
   arr.PushBack(Value(1.5));
   o.Set("arr", std::move(arr));
-  for (int i = 0; i < 20; ++i) o.Set("k" + std::to_string(i), Value(i));
+  for (int i = 0; i < 20; ++i) o.Set(absl::StrCat("k", i), Value(i));
   Value c = o.Clone();
   EXPECT_TRUE(c.Equals(o));
   EXPECT_LE(c.MemoryUsage(), o.MemoryUsage());  // a clone has no spare capacity
@@ -150,7 +152,7 @@ TEST(JsonValue, MemoryUsageCountsEveryBlock) {
   a.PushBack(Value("inline"));  // fits the spare capacity, owns no heap
   EXPECT_EQ(a.MemoryUsage(), before);
   Value o = Value::Object();
-  for (int i = 0; i < 20; ++i) o.Set("k" + std::to_string(i), Value(i));
+  for (int i = 0; i < 20; ++i) o.Set(absl::StrCat("k", i), Value(i));
   // Members, the hash index and the node itself.
   EXPECT_GE(o.MemoryUsage(), sizeof(Value) + 20 * sizeof(Member) + 40 * sizeof(uint32_t));
 }
@@ -163,7 +165,7 @@ TEST(JsonValue, HeapCountersFollowEveryBlock) {
     for (int i = 0; i < 50; ++i) {
       Value a = Value::Array();
       for (int j = 0; j < i; ++j) a.PushBack(Value(std::string(j, 'x')));
-      o.Set("key number " + std::to_string(i), std::move(a));
+      o.Set(absl::StrCat("key number ", i), std::move(a));
     }
     o.Find("key number 3")->PushBack(Value("grow"));
     Value* s = o.Find("key number 49");
