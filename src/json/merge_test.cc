@@ -5,7 +5,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-
 #include "json/parse.h"
 #include "json/serialize.h"
 
@@ -44,9 +43,11 @@ TEST(JsonMergePatch, Rfc7386AppendixA) {
 
 // RFC 7386 section 3's example document.
 TEST(JsonMergePatch, Rfc7386Section3) {
-  EXPECT_EQ(Merge(R"({"title":"Goodbye!","author":{"givenName":"John","familyName":"Doe"},"tags":["example","sample"],"content":"This will be unchanged"})",
-                  R"({"title":"Hello!","phoneNumber":"+01-123-456-7890","author":{"familyName":null},"tags":["example"]})"),
-            R"({"title":"Hello!","author":{"givenName":"John"},"tags":["example"],"content":"This will be unchanged","phoneNumber":"+01-123-456-7890"})");
+  EXPECT_EQ(
+      Merge(
+          R"({"title":"Goodbye!","author":{"givenName":"John","familyName":"Doe"},"tags":["example","sample"],"content":"This will be unchanged"})",
+          R"({"title":"Hello!","phoneNumber":"+01-123-456-7890","author":{"familyName":null},"tags":["example"]})"),
+      R"({"title":"Hello!","author":{"givenName":"John"},"tags":["example"],"content":"This will be unchanged","phoneNumber":"+01-123-456-7890"})");
 }
 
 TEST(JsonMergePatch, LargeObjectsStayIndexed) {

@@ -169,8 +169,7 @@ struct PathEvaluator {
         return o;
       case FilterTerm::Kind::kCurrent:
       case FilterTerm::Kind::kRoot: {
-        Value* base =
-            t.kind == FilterTerm::Kind::kCurrent ? const_cast<Value*>(&current) : root;
+        Value* base = t.kind == FilterTerm::Kind::kCurrent ? const_cast<Value*>(&current) : root;
         if (t.path.empty()) {
           o.kind = Operand::Kind::kValue;
           o.v = base;
@@ -225,7 +224,8 @@ struct PathEvaluator {
     using K = Operand::Kind;
     auto sign = [](auto x, auto y) { return x < y ? -1 : (y < x ? 1 : 0); };
     if (a.kind == K::kInt && b.kind == K::kInt) return sign(a.i, b.i);
-    if ((a.kind == K::kInt || a.kind == K::kDouble) && (b.kind == K::kInt || b.kind == K::kDouble)) {
+    if ((a.kind == K::kInt || a.kind == K::kDouble) &&
+        (b.kind == K::kInt || b.kind == K::kDouble)) {
       double x = a.kind == K::kInt ? static_cast<double>(a.i) : a.d;
       double y = b.kind == K::kInt ? static_cast<double>(b.i) : b.d;
       if (x > y) return 1;

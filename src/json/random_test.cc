@@ -62,9 +62,24 @@ class TreeGen {
   }
 
   std::string RandomString() {
-    static const char* pieces[] = {"a", "key", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f",
-                                   " ", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "-0",
-                                   "longer piece of text", "$", "[", "'"};
+    static const char* pieces[] = {"a",
+                                   "key",
+                                   "\"",
+                                   "\\",
+                                   "/",
+                                   "\n",
+                                   "\t",
+                                   "\x01",
+                                   "\x1f",
+                                   " ",
+                                   "\xC3\xA9",
+                                   "\xE2\x82\xAC",
+                                   "\xF0\x9F\x98\x80",
+                                   "-0",
+                                   "longer piece of text",
+                                   "$",
+                                   "[",
+                                   "'"};
     std::string s;
     int n = Pick(6);
     for (int i = 0; i < n; ++i) s += pieces[Pick(sizeof(pieces) / sizeof(pieces[0]))];

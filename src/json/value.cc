@@ -4,10 +4,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
-#include <vector>
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/hash.h"
 
@@ -48,7 +48,7 @@ struct CounterRegistry {
 
 CounterRegistry& Registry() {
   static CounterRegistry* r = new CounterRegistry();  // Never destroyed: threads may outlive
-  return *r;                                           // static destruction.
+  return *r;                                          // static destruction.
 }
 
 struct ThreadCounter {

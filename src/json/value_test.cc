@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
-#include <thread>
 
 namespace shoal::json {
 namespace {
@@ -173,8 +173,7 @@ TEST(JsonValue, HeapCountersFollowEveryBlock) {
     o.EraseKey("key number 7");
     o.Find("key number 30")->KeepRange(2, 5);
     Value c = o.Clone();
-    EXPECT_EQ(ThreadHeapBytes() - start,
-              static_cast<int64_t>(o.HeapUsage() + c.HeapUsage()));
+    EXPECT_EQ(ThreadHeapBytes() - start, static_cast<int64_t>(o.HeapUsage() + c.HeapUsage()));
     EXPECT_EQ(TotalHeapBytes() - total_start, ThreadHeapBytes() - start);
     c.ClearChildren();
     EXPECT_EQ(ThreadHeapBytes() - start, static_cast<int64_t>(o.HeapUsage() + c.HeapUsage()));
