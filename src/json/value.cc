@@ -400,6 +400,8 @@ Value Value::Erase(size_t pos) {
 void Value::KeepRange(size_t start, size_t stop) {
   ArrayRep* rep = ptr<ArrayRep>();
   Value* d = rep->data();
+  if (stop > rep->size) stop = rep->size;
+  if (start > stop) start = stop;  // an empty range: everything goes (each element once)
   for (size_t i = 0; i < start; ++i) d[i].~Value();
   for (size_t i = stop; i < rep->size; ++i) d[i].~Value();
   if (start > 0 && stop > start) {

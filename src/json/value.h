@@ -39,6 +39,7 @@ class Value {
   static constexpr uint32_t kObjectIndexThreshold = 8;
   // The longest string kept inside the 16-byte node.
   static constexpr size_t kInlineStringMax = 14;
+  static constexpr size_t kMaxStringSize = UINT32_MAX;
 
   Value() { Reset(); }  // null
   explicit Value(bool b) { SetTag(b ? Tag::kTrue : Tag::kFalse); }
@@ -107,7 +108,8 @@ class Value {
   double number() const { return is_int() ? static_cast<double>(as_int()) : as_double(); }
   std::string_view as_string() const;
 
-  // Appends to a string value in place (JSON.STRAPPEND).
+  // Appends to a string value in place (JSON.STRAPPEND). Strings hold at most kMaxStringSize
+  // bytes (a 32-bit length): the caller refuses an append that would pass it.
   void AppendString(std::string_view tail);
 
   // --- Containers: arrays and objects ---
@@ -128,7 +130,7 @@ class Value {
   void Insert(size_t pos, Value v);
   // Removes and returns the element at `pos` (< size()).
   Value Erase(size_t pos);
-  // Keeps only [start, stop) (0 <= start <= stop <= size()); JSON.ARRTRIM.
+  // Keeps only [start, stop) (clamped to size(); start >= stop empties it); JSON.ARRTRIM.
   void KeepRange(size_t start, size_t stop);
 
   // --- Objects ---

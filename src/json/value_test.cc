@@ -64,6 +64,12 @@ TEST(JsonValue, ArrayInsertEraseTrim) {
   ASSERT_EQ(a.size(), 3u);
   EXPECT_EQ(a[0].as_int(), 1);
   EXPECT_EQ(a[2].as_int(), 3);
+  a.KeepRange(2, 1);  // inverted: empties, frees each element once
+  EXPECT_EQ(a.size(), 0u);
+  for (int i = 0; i < 5; ++i) a.PushBack(Value(std::string(20, 'a' + i)));
+  a.KeepRange(3, 100);  // clamped
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].as_string(), std::string(20, 'd'));
   a.KeepRange(0, 0);
   EXPECT_EQ(a.size(), 0u);
   EXPECT_TRUE(a.is_array());
