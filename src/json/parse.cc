@@ -561,4 +561,8 @@ Result<Value> Parse(std::string_view text, int max_depth) {
   return SlowParser(text, max_depth).Run();
 }
 
+Result<Value> ParseCarefully(std::string_view text, int max_depth) {
+  return SlowParser(text, max_depth).Run();
+}
+
 }  // namespace shoal::json

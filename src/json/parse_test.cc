@@ -98,9 +98,7 @@ TEST(JsonParse, ErrorsHaveSerdeWordingAndPosition) {
 }
 
 TEST(JsonParse, DepthLimitAsSerdeJson) {
-  auto nested = [](int depth) {
-    return std::string(depth, '[') + std::string(depth, ']');
-  };
+  auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
   EXPECT_EQ(ErrorOf(nested(127)), "ok");
   EXPECT_EQ(ErrorOf(nested(128)), "recursion limit exceeded at line 1 column 128");
   EXPECT_EQ(ErrorOf(nested(100000)), "recursion limit exceeded at line 1 column 128");

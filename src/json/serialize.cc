@@ -25,7 +25,8 @@ constexpr EscapeTable kEscape;
 
 class Writer {
  public:
-  Writer(const FormatOptions* opts, std::string* out) : opts_(opts), out_(out) {}
+  Writer(const FormatOptions* opts, std::string* out, int depth = 0)
+      : opts_(opts), out_(out), depth_(depth) {}
 
   void Write(const Value& v) {
     switch (v.type()) {
@@ -214,6 +215,67 @@ void AppendDouble(double d, std::string* out) {
     auto er = std::to_chars(buf, buf + sizeof(buf), k - 1);
     out->append(buf, er.ptr - buf);
   }
+}
+
+JsonWriter::JsonWriter(const FormatOptions* options, std::string* out)
+    : opts_(options != nullptr && !options->compact() ? options : nullptr), out_(out) {}
+
+void JsonWriter::NewLine() {
+  if (opts_ == nullptr) return;
+  out_->append(opts_->newline);
+  if (!opts_->indent.empty()) {
+    for (size_t i = 0; i < open_.size(); ++i) out_->append(opts_->indent);
+  }
+}
+
+void JsonWriter::BeforeElement() {
+  if (after_key_) {  // a member value: the key wrote the separator already
+    after_key_ = false;
+    return;
+  }
+  if (open_.empty()) return;  // the top-level value
+  if (open_.back() != 0) out_->push_back(',');
+  open_.back() = 1;
+  NewLine();
+}
+
+void JsonWriter::BeginArray() {
+  BeforeElement();
+  out_->push_back('[');
+  open_.push_back(0);
+}
+
+void JsonWriter::BeginObject() {
+  BeforeElement();
+  out_->push_back('{');
+  open_.push_back(0);
+}
+
+void JsonWriter::EndArray() {
+  bool had = open_.back() != 0;
+  open_.pop_back();
+  if (had) NewLine();
+  out_->push_back(']');
+}
+
+void JsonWriter::EndObject() {
+  bool had = open_.back() != 0;
+  open_.pop_back();
+  if (had) NewLine();
+  out_->push_back('}');
+}
+
+void JsonWriter::Key(std::string_view key) {
+  BeforeElement();
+  AppendJsonString(key, out_);
+  out_->push_back(':');
+  if (opts_ != nullptr) out_->append(opts_->space);
+  after_key_ = true;
+}
+
+void JsonWriter::Write(const Value& v) {
+  BeforeElement();
+  Writer(opts_, out_, static_cast<int>(open_.size())).Write(v);
 }
 
 void AppendJson(const Value& v, std::string* out) { Writer(nullptr, out).Write(v); }

@@ -53,9 +53,9 @@ TEST(JsonSerialize, StringEscapesAsSerdeJson) {
 }
 
 TEST(JsonSerialize, CompactIsDefault) {
-  EXPECT_EQ(ToJson(Parse(R"( { "a" : [ 1 , 2.0 , "x" , null , true , false , { } , [ ] ] } )")
-                       .value()),
-            R"({"a":[1,2.0,"x",null,true,false,{},[]]})");
+  EXPECT_EQ(
+      ToJson(Parse(R"( { "a" : [ 1 , 2.0 , "x" , null , true , false , { } , [ ] ] } )").value()),
+      R"({"a":[1,2.0,"x",null,true,false,{},[]]})");
   FormatOptions none;
   EXPECT_EQ(Pretty(R"({"a":[1]})", none), R"({"a":[1]})");
 }
@@ -63,7 +63,8 @@ TEST(JsonSerialize, CompactIsDefault) {
 // The layout of RedisJSON's formatter (src/formatter.rs and its tests).
 TEST(JsonSerialize, IndentNewlineSpaceLikeRedisJson) {
   FormatOptions all{.indent = "\t", .newline = "\n", .space = " "};
-  EXPECT_EQ(Pretty(R"({"a":[1,2],"b":{}})", all), "{\n\t\"a\": [\n\t\t1,\n\t\t2\n\t],\n\t\"b\": {}\n}");
+  EXPECT_EQ(Pretty(R"({"a":[1,2],"b":{}})", all),
+            "{\n\t\"a\": [\n\t\t1,\n\t\t2\n\t],\n\t\"b\": {}\n}");
   EXPECT_EQ(Pretty("[]", all), "[]");
   EXPECT_EQ(Pretty("{}", all), "{}");
   EXPECT_EQ(Pretty("[[]]", all), "[\n\t[]\n]");
@@ -83,6 +84,60 @@ TEST(JsonSerialize, IndentExampleFromJsonGetDocs) {
   FormatOptions opts{.indent = "  ", .newline = "\n", .space = " "};
   EXPECT_EQ(Pretty(R"({"a":2,"b":3,"nested":{"a":4,"b":null}})", opts),
             "{\n  \"a\": 2,\n  \"b\": 3,\n  \"nested\": {\n    \"a\": 4,\n    \"b\": null\n  }\n}");
+}
+
+TEST(JsonSerialize, JsonWriterMatchesTheTreeLayout) {
+  Value a = Parse(R"({"x":[1,{}],"y":"s"})").value();
+  Value b = Parse("[]").value();
+  Value c = Parse("7").value();
+  for (FormatOptions opts :
+       {FormatOptions{}, FormatOptions{.indent = "\t", .newline = "\n", .space = " "},
+        FormatOptions{.indent = "__"}, FormatOptions{.newline = "N"}}) {
+    // [a,b,c] and {"$.a":[a],"$.b":[],"$.c":[b,c]} written piecewise equal the same trees.
+    std::string got;
+    JsonWriter w(&opts, &got);
+    w.BeginArray();
+    w.Write(a);
+    w.Write(b);
+    w.Write(c);
+    w.EndArray();
+    Value arr = Value::Array();
+    arr.PushBack(a.Clone());
+    arr.PushBack(b.Clone());
+    arr.PushBack(c.Clone());
+    EXPECT_EQ(got, ToJson(arr, opts));
+
+    got.clear();
+    JsonWriter m(&opts, &got);
+    m.BeginObject();
+    m.Key("$.a");
+    m.BeginArray();
+    m.Write(a);
+    m.EndArray();
+    m.Key("$.b");
+    m.BeginArray();
+    m.EndArray();
+    m.Key("$.c");
+    m.BeginArray();
+    m.Write(b);
+    m.Write(c);
+    m.EndArray();
+    m.EndObject();
+    Value obj = Value::Object();
+    Value l1 = Value::Array();
+    l1.PushBack(a.Clone());
+    obj.Set("$.a", std::move(l1));
+    obj.Set("$.b", Value::Array());
+    Value l3 = Value::Array();
+    l3.PushBack(b.Clone());
+    l3.PushBack(c.Clone());
+    obj.Set("$.c", std::move(l3));
+    EXPECT_EQ(got, ToJson(obj, opts));
+  }
+  std::string plain;
+  JsonWriter n(nullptr, &plain);
+  n.Write(c);
+  EXPECT_EQ(plain, "7");
 }
 
 TEST(JsonSerialize, EstimateIsAReasonableHint) {
