@@ -354,15 +354,10 @@ int64_t IndexOf(const json::Value& arr, const json::Value& needle, int64_t start
 void Arrindex(CommandContext& ctx) {
   if (ctx.argc() > 6) return ctx.ReplyError(protocol::WrongArityError(ctx.spec().name));
   int64_t start = 0, stop = 0;
-  if (ctx.argc() > 4) {
-    std::optional<int64_t> v = IntArgOrReply(ctx, 4);
-    if (!v) return;
-    start = *v;
-  }
-  if (ctx.argc() > 5) {
-    std::optional<int64_t> v = IntArgOrReply(ctx, 5);
-    if (!v) return;
-    stop = *v;
+  for (size_t i = 4; i < ctx.argc(); ++i) {
+    std::optional<int64_t> v = ParseInt64(ctx.arg(i));
+    if (!v) return ctx.ReplyError(protocol::kErrJsonNotInteger);
+    (i == 4 ? start : stop) = *v;
   }
   bool missing = false;
   json::Value* root = ReadDoc(ctx, ctx.arg(1), &missing);
