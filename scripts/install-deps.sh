@@ -13,6 +13,8 @@ PACKAGES=(
   redis-server redis-tools python3 python3-redis python3-pytest libhiredis-dev
   # Scripting: Lua 5.1 with the cjson and bit modules Redis embeds; SHA1 from OpenSSL
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev
+  # JSON documents (src/json): the simdjson parser
+  libsimdjson-dev
 )
 
 SUDO=""

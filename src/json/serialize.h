@@ -37,6 +37,32 @@ void AppendJsonString(std::string_view s, std::string* out);  // quoted and esca
 void AppendDouble(double d, std::string* out);                // ryu style, finite d
 void AppendInt(int64_t i, std::string* out);
 
+// Builds JSON around values that are not one tree, with the same layout rules as AppendJson:
+// JSON.GET's reply for a JSONPath is an array of the matches ("[m1,m2]"), with several paths an
+// object of such arrays ({"$.a":[...],"$.b":[...]}), and INDENT/NEWLINE/SPACE apply to the
+// whole reply. Calls must nest properly (Key only directly inside an object, before its value).
+class JsonWriter {
+ public:
+  // `options` may be nullptr (compact); it must outlive the writer.
+  JsonWriter(const FormatOptions* options, std::string* out);
+
+  void BeginArray();
+  void EndArray();
+  void BeginObject();
+  void EndObject();
+  void Key(std::string_view key);
+  void Write(const Value& v);  // a whole value as the next element / member value
+
+ private:
+  void BeforeElement();
+  void NewLine();
+
+  const FormatOptions* opts_;
+  std::string* out_;
+  std::string open_;  // per open container: 0 = no element yet, 1 = has elements
+  bool after_key_ = false;
+};
+
 // Rough serialized size of `v` (a reserve hint; may under- or overestimate).
 size_t EstimateJsonSize(const Value& v);
 
