@@ -111,7 +111,13 @@ int64_t SlotBytes(const json::Value& v, bool object_member) {
   return static_cast<int64_t>(v.MemoryUsage() + (object_member ? sizeof(json::Value) : 0));
 }
 
-SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode) {
+bool TooDeep(uint32_t depth, const json::Value& v) {
+  // json::Parse accepts nesting below kDefaultMaxDepth (127 levels), so documents stay below it.
+  return static_cast<int>(depth) + json::NestingDepth(v) >= json::kDefaultMaxDepth;
+}
+
+SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode,
+                const json::Value& value) {
   SetPlan plan;
   if (path.is_root()) {
     if (mode != SetMode::kNx) plan.replace_root = true;
@@ -123,6 +129,9 @@ SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode) {
       // Deepest first: replacing a value never invalidates matches above it.
       std::stable_sort(plan.replace.begin(), plan.replace.end(),
                        [](const json::Match& a, const json::Match& b) { return a.depth > b.depth; });
+      for (const json::Match& m : plan.replace) {
+        if (TooDeep(m.depth, value)) plan.error = protocol::kErrJsonTooDeep;
+      }
       return plan;
     }
   }
@@ -136,7 +145,8 @@ SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode) {
     plan.add_key = std::move(*name);
     for (const json::Match& m : json::SelectForUpdate(path.ParentPath(), root)) {
       if (m.value->is_object() && m.value->Find(plan.add_key) == nullptr) {
-        plan.add_to.push_back(m.value);
+        if (TooDeep(m.depth + 1, value)) plan.error = protocol::kErrJsonTooDeep;
+        plan.add_to.push_back(m);
       }
     }
     return plan;
@@ -178,8 +188,8 @@ bool ApplySet(const storage::Value& v, SetPlan& plan, json::Value value, bool me
     }
     delta += static_cast<int64_t>(m.value->MemoryUsage()) - before;
   }
-  for (json::Value* obj : plan.add_to) {
-    json::Value& added = obj->Set(plan.add_key, next());
+  for (json::Match& obj : plan.add_to) {
+    json::Value& added = obj.value->Set(plan.add_key, next());
     delta += SlotBytes(added, /*object_member=*/true);
   }
   if (!erase.empty()) {

@@ -70,11 +70,17 @@ struct SetPlan {
   std::string error;                     // Non-empty: reply this, change nothing.
   bool replace_root = false;             // The path is the root.
   std::vector<json::Match> replace;      // Existing values to replace (deepest first).
-  std::vector<json::Value*> add_to;      // Objects that get member `add_key`.
+  std::vector<json::Match> add_to;       // Objects that get member `add_key`.
   std::string add_key;
   bool nothing() const { return !replace_root && replace.empty() && add_to.empty(); }
 };
-SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode);
+// `value` is what will be set: the plan is an error when it would nest the document deeper than
+// a parsed document may be.
+SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode, const json::Value& value);
+
+// True when `v` placed `depth` levels below the root would nest deeper than json::Parse allows
+// (deep trees would exhaust the stack of the recursive walks: serialize, clone, free).
+bool TooDeep(uint32_t depth, const json::Value& v);
 
 // Applies `plan` to the document of `v`, with `value` (moved into the last target, cloned into
 // the others); `merge` merges (RFC 7386) into existing values instead of replacing them.

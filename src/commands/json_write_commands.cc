@@ -61,7 +61,7 @@ void Set(CommandContext& ctx) {
     ctx.db().Insert(ctx.arg(1), storage::MakeJson(std::move(*value)));
     return ctx.reply().Ok();
   }
-  SetPlan plan = PlanSet(*path, storage::JsonRoot(e->value), mode);
+  SetPlan plan = PlanSet(*path, storage::JsonRoot(e->value), mode, *value);
   if (!plan.error.empty()) return ctx.ReplyError(plan.error);
   if (plan.nothing()) return ctx.reply().Null();
   ApplySet(e->value, plan, std::move(*value), /*merge=*/false);
@@ -82,7 +82,7 @@ void Merge(CommandContext& ctx) {
     ctx.db().Insert(ctx.arg(1), storage::MakeJson(std::move(*value)));
     return ctx.reply().Ok();
   }
-  SetPlan plan = PlanSet(*path, storage::JsonRoot(e->value), SetMode::kAny);
+  SetPlan plan = PlanSet(*path, storage::JsonRoot(e->value), SetMode::kAny, *value);
   if (!plan.error.empty()) return ctx.ReplyError(plan.error);
   if (plan.nothing()) return ctx.reply().Null();
   ApplySet(e->value, plan, std::move(*value), /*merge=*/true);
@@ -120,7 +120,7 @@ std::string CheckTriple(storage::Db& db, int64_t now, Triple& t) {
   if (e == nullptr) return t.path.is_root() ? "" : std::string(protocol::kErrJsonNewAtRoot);
   if (e->value.type() != storage::ValueType::kJson) return std::string(protocol::kErrWrongType);
   if (t.path.is_root()) return "";
-  return PlanSet(t.path, storage::JsonRoot(e->value), SetMode::kAny).error;
+  return PlanSet(t.path, storage::JsonRoot(e->value), SetMode::kAny, t.value).error;
 }
 
 // Runs on: the owner of t.key, after every triple passed CheckTriple.
@@ -130,7 +130,7 @@ void WriteTriple(storage::Db& db, int64_t now, Triple& t) {
     db.Insert(t.key, storage::MakeJson(std::move(t.value)));
     return;
   }
-  SetPlan plan = PlanSet(t.path, storage::JsonRoot(e->value), SetMode::kAny);
+  SetPlan plan = PlanSet(t.path, storage::JsonRoot(e->value), SetMode::kAny, t.value);
   ApplySet(e->value, plan, std::move(t.value), /*merge=*/false);
 }
 
