@@ -1,6 +1,7 @@
 #include "commands/json_common.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "json/merge.h"
 #include "protocol/errors.h"
@@ -60,22 +61,19 @@ void ReplyJson(protocol::ReplyBuilder& r, const json::Value& v, const json::Form
 
 void ReplyJsonArray(protocol::ReplyBuilder& r, const std::vector<const json::Value*>& values,
                     const json::FormatOptions& fmt) {
-  if (!fmt.compact()) {
-    // The layout of nested levels needs the formatter to see one array: build it.
-    json::Value arr = json::Value::Array(values.size());
-    for (const json::Value* v : values) arr.PushBack(v->Clone());
-    return ReplyJson(r, arr, fmt);
-  }
   size_t estimate = 2 + values.size();
   for (const json::Value* v : values) estimate += json::EstimateJsonSize(*v);
   BulkInPlace(r, estimate, [&](std::string* out) {
-    out->push_back('[');
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i > 0) out->push_back(',');
-      json::AppendJson(*values[i], out);
-    }
-    out->push_back(']');
+    json::JsonWriter w(&fmt, out);
+    w.BeginArray();
+    for (const json::Value* v : values) w.Write(*v);
+    w.EndArray();
   });
+}
+
+void ReplyJsonBody(protocol::ReplyBuilder& r, size_t estimate,
+                   const std::function<void(std::string*)>& write) {
+  BulkInPlace(r, estimate, write);
 }
 
 void ReplyResp(protocol::ReplyBuilder& r, const json::Value& v) {

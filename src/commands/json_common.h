@@ -8,6 +8,7 @@
 // each form (redis_json/src/commands.rs).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ void ReplyJson(protocol::ReplyBuilder& r, const json::Value& v,
 // Replies "[m1,m2,...]" for JSONPath matches, serialized straight into the reply buffer.
 void ReplyJsonArray(protocol::ReplyBuilder& r, const std::vector<const json::Value*>& values,
                     const json::FormatOptions& fmt = {});
+// Replies a bulk string whose body `write` appends to the buffer (about `estimate` bytes).
+void ReplyJsonBody(protocol::ReplyBuilder& r, size_t estimate,
+                   const std::function<void(std::string*)>& write);
 // Appends `v` in JSON.RESP's form: null -> null, booleans -> "true"/"false" simple strings,
 // integers -> integers, doubles -> doubles, strings -> bulk strings, arrays -> ["[", items...],
 // objects -> ["{", key, value, ...].

@@ -62,27 +62,43 @@ bool ParseGetArgs(CommandContext& ctx, GetArgs* a) {
 // Legacy values when every path is legacy (an unmatched one is an error), else match arrays.
 // Paths that do not parse are left out, as RedisJSON does.
 void GetMulti(CommandContext& ctx, const json::Value& root, const GetArgs& a) {
-  std::vector<std::pair<std::string_view, json::Path>> paths;
+  struct PathMatches {
+    std::string_view text;
+    std::vector<const json::Value*> found;
+  };
+  std::vector<PathMatches> entries;
   bool all_legacy = true;
+  size_t estimate = 2;
   for (std::string_view text : a.paths) {
     Result<json::Path> p = json::Path::Parse(text);
     if (!p.ok()) continue;
     all_legacy = all_legacy && p->is_legacy();
-    paths.emplace_back(text, std::move(p).value());
+    bool repeated = false;  // A path given twice is one member (RedisJSON's map).
+    for (const PathMatches& e : entries) repeated = repeated || e.text == text;
+    if (repeated) continue;
+    entries.push_back(PathMatches{text, json::Select(*p, root)});
+    for (const json::Value* v : entries.back().found) estimate += json::EstimateJsonSize(*v);
   }
-  json::Value out = json::Value::Object(paths.size());
-  for (const auto& [text, path] : paths) {
-    std::vector<const json::Value*> found = json::Select(path, root);
-    if (all_legacy) {
-      if (found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(text));
-      out.Set(text, found[0]->Clone());
-    } else {
-      json::Value arr = json::Value::Array(found.size());
-      for (const json::Value* v : found) arr.PushBack(v->Clone());
-      out.Set(text, std::move(arr));
+  if (all_legacy) {
+    for (const PathMatches& e : entries) {
+      if (e.found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(e.text));
     }
   }
-  ReplyJson(ctx.reply(), out, a.fmt);
+  ReplyJsonBody(ctx.reply(), estimate, [&](std::string* out) {
+    json::JsonWriter w(&a.fmt, out);
+    w.BeginObject();
+    for (const PathMatches& e : entries) {
+      w.Key(e.text);
+      if (all_legacy) {
+        w.Write(*e.found[0]);
+        continue;
+      }
+      w.BeginArray();
+      for (const json::Value* v : e.found) w.Write(*v);
+      w.EndArray();
+    }
+    w.EndObject();
+  });
 }
 
 void Get(CommandContext& ctx) {
