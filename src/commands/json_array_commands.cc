@@ -208,7 +208,9 @@ void ArrPop(CommandContext& ctx) {
 // Keeps [start, stop] (inclusive) as RedisJSON normalizes them; returns the new length.
 size_t Trim(json::Value& a, int64_t start, int64_t stop) {
   int64_t len = static_cast<int64_t>(a.size());
-  auto norm = [len](int64_t i) { return i >= 0 ? std::min(i, len - 1) : std::max<int64_t>(len + i, 0); };
+  auto norm = [len](int64_t i) {
+    return i >= 0 ? std::min(i, len - 1) : std::max<int64_t>(len + i, 0);
+  };
   int64_t hi = norm(stop);
   int64_t lo = (start < 0 || start < len) ? norm(start) : hi + 1;
   if (len == 0 || lo > hi) {
@@ -247,8 +249,13 @@ void ArrTrim(CommandContext& ctx) {
 void RegisterJsonArrayCommands(server::CommandTable& table) {
   using namespace server;
   auto one = [&](const char* name, int arity, uint32_t flags, CommandHandler h) {
-    table.Add({.name = name, .arity = arity, .flags = flags, .first_key = 1, .last_key = 1,
-               .key_step = 1, .handler = h});
+    table.Add({.name = name,
+               .arity = arity,
+               .flags = flags,
+               .first_key = 1,
+               .last_key = 1,
+               .key_step = 1,
+               .handler = h});
   };
   one("json.arrappend", -4, kWrite | kDenyOom, ArrAppend);
   one("json.arrinsert", -5, kWrite | kDenyOom, ArrInsert);

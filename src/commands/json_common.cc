@@ -54,9 +54,8 @@ void BulkInPlace(protocol::ReplyBuilder& r, size_t estimate, Write write) {
 }  // namespace
 
 void ReplyJson(protocol::ReplyBuilder& r, const json::Value& v, const json::FormatOptions& fmt) {
-  BulkInPlace(r, json::EstimateJsonSize(v), [&](std::string* out) {
-    json::AppendJson(v, fmt, out);
-  });
+  BulkInPlace(r, json::EstimateJsonSize(v),
+              [&](std::string* out) { json::AppendJson(v, fmt, out); });
 }
 
 void ReplyJsonArray(protocol::ReplyBuilder& r, const std::vector<const json::Value*>& values,
@@ -78,11 +77,16 @@ void ReplyJsonBody(protocol::ReplyBuilder& r, size_t estimate,
 
 void ReplyResp(protocol::ReplyBuilder& r, const json::Value& v) {
   switch (v.type()) {
-    case json::Type::kNull: return r.Null();
-    case json::Type::kBool: return r.SimpleString(v.as_bool() ? "true" : "false");
-    case json::Type::kInt: return r.Integer(v.as_int());
-    case json::Type::kDouble: return r.Double(v.as_double());
-    case json::Type::kString: return r.Bulk(v.as_string());
+    case json::Type::kNull:
+      return r.Null();
+    case json::Type::kBool:
+      return r.SimpleString(v.as_bool() ? "true" : "false");
+    case json::Type::kInt:
+      return r.Integer(v.as_int());
+    case json::Type::kDouble:
+      return r.Double(v.as_double());
+    case json::Type::kString:
+      return r.Bulk(v.as_string());
     case json::Type::kArray:
       r.ArrayHeader(v.size() + 1);
       r.SimpleString("[");
@@ -114,8 +118,7 @@ bool TooDeep(uint32_t depth, const json::Value& v) {
   return static_cast<int>(depth) + json::NestingDepth(v) >= json::kDefaultMaxDepth;
 }
 
-SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode,
-                const json::Value& value) {
+SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode, const json::Value& value) {
   SetPlan plan;
   if (path.is_root()) {
     if (mode != SetMode::kNx) plan.replace_root = true;
@@ -125,8 +128,9 @@ SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode,
     plan.replace = json::SelectForUpdate(path, root);
     if (!plan.replace.empty()) {
       // Deepest first: replacing a value never invalidates matches above it.
-      std::stable_sort(plan.replace.begin(), plan.replace.end(),
-                       [](const json::Match& a, const json::Match& b) { return a.depth > b.depth; });
+      std::stable_sort(
+          plan.replace.begin(), plan.replace.end(),
+          [](const json::Match& a, const json::Match& b) { return a.depth > b.depth; });
       for (const json::Match& m : plan.replace) {
         if (TooDeep(m.depth, value)) plan.error = protocol::kErrJsonTooDeep;
       }

@@ -71,10 +71,10 @@ enum class SetMode { kAny, kNx, kXx };
 // What JSON.SET would do at `path` of an existing document, computed before changing anything
 // (JSON.MSET checks every triple before writing any).
 struct SetPlan {
-  std::string error;                     // Non-empty: reply this, change nothing.
-  bool replace_root = false;             // The path is the root.
-  std::vector<json::Match> replace;      // Existing values to replace (deepest first).
-  std::vector<json::Match> add_to;       // Objects that get member `add_key`.
+  std::string error;                 // Non-empty: reply this, change nothing.
+  bool replace_root = false;         // The path is the root.
+  std::vector<json::Match> replace;  // Existing values to replace (deepest first).
+  std::vector<json::Match> add_to;   // Objects that get member `add_key`.
   std::string add_key;
   bool nothing() const { return !replace_root && replace.empty() && add_to.empty(); }
 };

@@ -330,11 +330,16 @@ void Objkeys(CommandContext& ctx) {
 bool SameValue(const json::Value& a, const json::Value& b) {
   if (a.type() != b.type()) return false;
   switch (a.type()) {
-    case json::Type::kNull: return true;
-    case json::Type::kBool: return a.as_bool() == b.as_bool();
-    case json::Type::kInt: return a.as_int() == b.as_int();
-    case json::Type::kDouble: return a.as_double() == b.as_double();
-    case json::Type::kString: return a.as_string() == b.as_string();
+    case json::Type::kNull:
+      return true;
+    case json::Type::kBool:
+      return a.as_bool() == b.as_bool();
+    case json::Type::kInt:
+      return a.as_int() == b.as_int();
+    case json::Type::kDouble:
+      return a.as_double() == b.as_double();
+    case json::Type::kString:
+      return a.as_string() == b.as_string();
     case json::Type::kArray: {
       if (a.size() != b.size()) return false;
       for (size_t i = 0; i < a.size(); ++i) {
@@ -454,12 +459,23 @@ void DebugHelp(CommandContext& ctx) {
 void RegisterJsonReadCommands(server::CommandTable& table) {
   using namespace server;
   auto one = [&](const char* name, int arity, CommandHandler h) {
-    table.Add({.name = name, .arity = arity, .flags = kReadOnly, .first_key = 1, .last_key = 1,
-               .key_step = 1, .handler = h});
+    table.Add({.name = name,
+               .arity = arity,
+               .flags = kReadOnly,
+               .first_key = 1,
+               .last_key = 1,
+               .key_step = 1,
+               .handler = h});
   };
   one("json.get", -2, Get);
-  table.Add({.name = "json.mget", .arity = -3, .flags = kReadOnly, .first_key = 1,
-             .last_key = -2, .key_step = 1, .handler = MGet, .coordinator = MGetCoordinator});
+  table.Add({.name = "json.mget",
+             .arity = -3,
+             .flags = kReadOnly,
+             .first_key = 1,
+             .last_key = -2,
+             .key_step = 1,
+             .handler = MGet,
+             .coordinator = MGetCoordinator});
   one("json.type", -2, Type);
   one("json.strlen", -2, Strlen);
   one("json.arrlen", -2, Arrlen);

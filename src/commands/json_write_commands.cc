@@ -242,7 +242,8 @@ void Toggle(CommandContext& ctx) {
       *m.value = json::Value(!m.value->as_bool());
       last = m.value->as_bool();
     }
-    if (!last) return ctx.ReplyError(protocol::JsonPathMissingOrError(path->jsonpath(), "not a bool"));
+    if (!last)
+      return ctx.ReplyError(protocol::JsonPathMissingOrError(path->jsonpath(), "not a bool"));
     return ctx.reply().Bulk(*last ? "true" : "false");
   }
   ctx.reply().ArrayHeader(matches.size());
@@ -353,7 +354,8 @@ void StrAppend(CommandContext& ctx) {
   if (any_string) {
     std::optional<json::Value> parsed = JsonArgOrReply(ctx, json_text);
     if (!parsed) return;
-    if (!parsed->is_string()) return ctx.ReplyError(protocol::JsonWrongTypeError("string", json_text));
+    if (!parsed->is_string())
+      return ctx.ReplyError(protocol::JsonWrongTypeError("string", json_text));
     tail = std::move(*parsed);
   }
   int64_t delta = 0;
@@ -386,12 +388,23 @@ void StrAppend(CommandContext& ctx) {
 void RegisterJsonWriteCommands(server::CommandTable& table) {
   using namespace server;
   auto one = [&](const char* name, int arity, uint32_t flags, CommandHandler h) {
-    table.Add({.name = name, .arity = arity, .flags = flags, .first_key = 1, .last_key = 1,
-               .key_step = 1, .handler = h});
+    table.Add({.name = name,
+               .arity = arity,
+               .flags = flags,
+               .first_key = 1,
+               .last_key = 1,
+               .key_step = 1,
+               .handler = h});
   };
   one("json.set", -4, kWrite | kDenyOom, Set);
-  table.Add({.name = "json.mset", .arity = -4, .flags = kWrite | kDenyOom, .first_key = 1,
-             .last_key = -1, .key_step = 3, .handler = MSet, .coordinator = MSetCoordinator});
+  table.Add({.name = "json.mset",
+             .arity = -4,
+             .flags = kWrite | kDenyOom,
+             .first_key = 1,
+             .last_key = -1,
+             .key_step = 3,
+             .handler = MSet,
+             .coordinator = MSetCoordinator});
   one("json.merge", 4, kWrite | kDenyOom, Merge);
   one("json.del", -2, kWrite, Del);
   one("json.forget", -2, kWrite, Del);
