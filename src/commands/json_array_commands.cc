@@ -43,10 +43,12 @@ bool ValuesArg(CommandContext& ctx, size_t from, std::vector<json::Value>* out) 
 // returns false for a legacy path with no array match (RedisJSON's "not an array" error,
 // naming the path as `shown`).
 bool ArrayMatches(CommandContext& ctx, const json::Path& path, json::Value& root,
-                  std::string_view shown, std::vector<json::Value*>* out) {
+                  std::string_view shown, std::vector<json::Value*>* out,
+                  std::vector<uint32_t>* depths = nullptr) {
   bool any = false;
   for (const json::Match& m : json::SelectForUpdate(path, root)) {
     out->push_back(m.value->is_array() ? m.value : nullptr);
+    if (depths != nullptr) depths->push_back(m.depth);
     any = any || m.value->is_array();
   }
   if (!any && path.is_legacy()) {
@@ -76,6 +78,21 @@ void ReplyLengths(CommandContext& ctx, const json::Path& path,
   }
 }
 
+// True (and replies the error) when an element of one of `arrays` would nest too deep.
+bool ElementsTooDeep(CommandContext& ctx, const std::vector<json::Value*>& arrays,
+                     const std::vector<uint32_t>& depths, const std::vector<json::Value>& values) {
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    if (arrays[i] == nullptr) continue;
+    for (const json::Value& v : values) {
+      if (TooDeep(depths[i] + 1, v)) {
+        ctx.ReplyError(protocol::kErrJsonTooDeep);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 // Inserts copies of `values` into every array at `pos(len)`; returns the bytes added.
 template <typename Pos>
 int64_t InsertAll(std::vector<json::Value*>& arrays, std::vector<json::Value>& values, Pos pos) {
@@ -102,7 +119,9 @@ void ArrAppend(CommandContext& ctx) {
   std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
   if (!path) return;
   std::vector<json::Value*> arrays;
-  if (!ArrayMatches(ctx, *path, *root, path->original(), &arrays)) return;
+  std::vector<uint32_t> depths;
+  if (!ArrayMatches(ctx, *path, *root, path->original(), &arrays, &depths)) return;
+  if (ElementsTooDeep(ctx, arrays, depths, values)) return;
   int64_t delta = InsertAll(arrays, values, [](size_t len) { return len; });
   storage::AdjustJsonBytes(e->value, delta);
   ReplyLengths(ctx, *path, arrays);
@@ -121,7 +140,9 @@ void ArrInsert(CommandContext& ctx) {
   std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
   if (!path) return;
   std::vector<json::Value*> arrays;
-  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &arrays)) return;
+  std::vector<uint32_t> depths;
+  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &arrays, &depths)) return;
+  if (ElementsTooDeep(ctx, arrays, depths, values)) return;
   // Every index is checked before anything is inserted, so an error changes nothing.
   for (json::Value* a : arrays) {
     if (a == nullptr) continue;
@@ -187,7 +208,9 @@ void ArrPop(CommandContext& ctx) {
 // Keeps [start, stop] (inclusive) as RedisJSON normalizes them; returns the new length.
 size_t Trim(json::Value& a, int64_t start, int64_t stop) {
   int64_t len = static_cast<int64_t>(a.size());
-  auto norm = [len](int64_t i) { return i >= 0 ? std::min(i, len - 1) : std::max<int64_t>(len + i, 0); };
+  auto norm = [len](int64_t i) {
+    return i >= 0 ? std::min(i, len - 1) : std::max<int64_t>(len + i, 0);
+  };
   int64_t hi = norm(stop);
   int64_t lo = (start < 0 || start < len) ? norm(start) : hi + 1;
   if (len == 0 || lo > hi) {
@@ -226,8 +249,13 @@ void ArrTrim(CommandContext& ctx) {
 void RegisterJsonArrayCommands(server::CommandTable& table) {
   using namespace server;
   auto one = [&](const char* name, int arity, uint32_t flags, CommandHandler h) {
-    table.Add({.name = name, .arity = arity, .flags = flags, .first_key = 1, .last_key = 1,
-               .key_step = 1, .handler = h});
+    table.Add({.name = name,
+               .arity = arity,
+               .flags = flags,
+               .first_key = 1,
+               .last_key = 1,
+               .key_step = 1,
+               .handler = h});
   };
   one("json.arrappend", -4, kWrite | kDenyOom, ArrAppend);
   one("json.arrinsert", -5, kWrite | kDenyOom, ArrInsert);

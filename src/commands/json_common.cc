@@ -1,6 +1,7 @@
 #include "commands/json_common.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "json/merge.h"
 #include "protocol/errors.h"
@@ -53,38 +54,39 @@ void BulkInPlace(protocol::ReplyBuilder& r, size_t estimate, Write write) {
 }  // namespace
 
 void ReplyJson(protocol::ReplyBuilder& r, const json::Value& v, const json::FormatOptions& fmt) {
-  BulkInPlace(r, json::EstimateJsonSize(v), [&](std::string* out) {
-    json::AppendJson(v, fmt, out);
-  });
+  BulkInPlace(r, json::EstimateJsonSize(v),
+              [&](std::string* out) { json::AppendJson(v, fmt, out); });
 }
 
 void ReplyJsonArray(protocol::ReplyBuilder& r, const std::vector<const json::Value*>& values,
                     const json::FormatOptions& fmt) {
-  if (!fmt.compact()) {
-    // The layout of nested levels needs the formatter to see one array: build it.
-    json::Value arr = json::Value::Array(values.size());
-    for (const json::Value* v : values) arr.PushBack(v->Clone());
-    return ReplyJson(r, arr, fmt);
-  }
   size_t estimate = 2 + values.size();
   for (const json::Value* v : values) estimate += json::EstimateJsonSize(*v);
   BulkInPlace(r, estimate, [&](std::string* out) {
-    out->push_back('[');
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i > 0) out->push_back(',');
-      json::AppendJson(*values[i], out);
-    }
-    out->push_back(']');
+    json::JsonWriter w(&fmt, out);
+    w.BeginArray();
+    for (const json::Value* v : values) w.Write(*v);
+    w.EndArray();
   });
+}
+
+void ReplyJsonBody(protocol::ReplyBuilder& r, size_t estimate,
+                   const std::function<void(std::string*)>& write) {
+  BulkInPlace(r, estimate, write);
 }
 
 void ReplyResp(protocol::ReplyBuilder& r, const json::Value& v) {
   switch (v.type()) {
-    case json::Type::kNull: return r.Null();
-    case json::Type::kBool: return r.SimpleString(v.as_bool() ? "true" : "false");
-    case json::Type::kInt: return r.Integer(v.as_int());
-    case json::Type::kDouble: return r.Double(v.as_double());
-    case json::Type::kString: return r.Bulk(v.as_string());
+    case json::Type::kNull:
+      return r.Null();
+    case json::Type::kBool:
+      return r.SimpleString(v.as_bool() ? "true" : "false");
+    case json::Type::kInt:
+      return r.Integer(v.as_int());
+    case json::Type::kDouble:
+      return r.Double(v.as_double());
+    case json::Type::kString:
+      return r.Bulk(v.as_string());
     case json::Type::kArray:
       r.ArrayHeader(v.size() + 1);
       r.SimpleString("[");
@@ -111,7 +113,12 @@ int64_t SlotBytes(const json::Value& v, bool object_member) {
   return static_cast<int64_t>(v.MemoryUsage() + (object_member ? sizeof(json::Value) : 0));
 }
 
-SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode) {
+bool TooDeep(uint32_t depth, const json::Value& v) {
+  // json::Parse accepts nesting below kDefaultMaxDepth (127 levels), so documents stay below it.
+  return static_cast<int>(depth) + json::NestingDepth(v) >= json::kDefaultMaxDepth;
+}
+
+SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode, const json::Value& value) {
   SetPlan plan;
   if (path.is_root()) {
     if (mode != SetMode::kNx) plan.replace_root = true;
@@ -121,8 +128,12 @@ SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode) {
     plan.replace = json::SelectForUpdate(path, root);
     if (!plan.replace.empty()) {
       // Deepest first: replacing a value never invalidates matches above it.
-      std::stable_sort(plan.replace.begin(), plan.replace.end(),
-                       [](const json::Match& a, const json::Match& b) { return a.depth > b.depth; });
+      std::stable_sort(
+          plan.replace.begin(), plan.replace.end(),
+          [](const json::Match& a, const json::Match& b) { return a.depth > b.depth; });
+      for (const json::Match& m : plan.replace) {
+        if (TooDeep(m.depth, value)) plan.error = protocol::kErrJsonTooDeep;
+      }
       return plan;
     }
   }
@@ -136,7 +147,8 @@ SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode) {
     plan.add_key = std::move(*name);
     for (const json::Match& m : json::SelectForUpdate(path.ParentPath(), root)) {
       if (m.value->is_object() && m.value->Find(plan.add_key) == nullptr) {
-        plan.add_to.push_back(m.value);
+        if (TooDeep(m.depth + 1, value)) plan.error = protocol::kErrJsonTooDeep;
+        plan.add_to.push_back(m);
       }
     }
     return plan;
@@ -178,8 +190,8 @@ bool ApplySet(const storage::Value& v, SetPlan& plan, json::Value value, bool me
     }
     delta += static_cast<int64_t>(m.value->MemoryUsage()) - before;
   }
-  for (json::Value* obj : plan.add_to) {
-    json::Value& added = obj->Set(plan.add_key, next());
+  for (json::Match& obj : plan.add_to) {
+    json::Value& added = obj.value->Set(plan.add_key, next());
     delta += SlotBytes(added, /*object_member=*/true);
   }
   if (!erase.empty()) {

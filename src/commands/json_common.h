@@ -8,6 +8,7 @@
 // each form (redis_json/src/commands.rs).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ void ReplyJson(protocol::ReplyBuilder& r, const json::Value& v,
 // Replies "[m1,m2,...]" for JSONPath matches, serialized straight into the reply buffer.
 void ReplyJsonArray(protocol::ReplyBuilder& r, const std::vector<const json::Value*>& values,
                     const json::FormatOptions& fmt = {});
+// Replies a bulk string whose body `write` appends to the buffer (about `estimate` bytes).
+void ReplyJsonBody(protocol::ReplyBuilder& r, size_t estimate,
+                   const std::function<void(std::string*)>& write);
 // Appends `v` in JSON.RESP's form: null -> null, booleans -> "true"/"false" simple strings,
 // integers -> integers, doubles -> doubles, strings -> bulk strings, arrays -> ["[", items...],
 // objects -> ["{", key, value, ...].
@@ -67,14 +71,20 @@ enum class SetMode { kAny, kNx, kXx };
 // What JSON.SET would do at `path` of an existing document, computed before changing anything
 // (JSON.MSET checks every triple before writing any).
 struct SetPlan {
-  std::string error;                     // Non-empty: reply this, change nothing.
-  bool replace_root = false;             // The path is the root.
-  std::vector<json::Match> replace;      // Existing values to replace (deepest first).
-  std::vector<json::Value*> add_to;      // Objects that get member `add_key`.
+  std::string error;                 // Non-empty: reply this, change nothing.
+  bool replace_root = false;         // The path is the root.
+  std::vector<json::Match> replace;  // Existing values to replace (deepest first).
+  std::vector<json::Match> add_to;   // Objects that get member `add_key`.
   std::string add_key;
   bool nothing() const { return !replace_root && replace.empty() && add_to.empty(); }
 };
-SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode);
+// `value` is what will be set: the plan is an error when it would nest the document deeper than
+// a parsed document may be.
+SetPlan PlanSet(const json::Path& path, json::Value& root, SetMode mode, const json::Value& value);
+
+// True when `v` placed `depth` levels below the root would nest deeper than json::Parse allows
+// (deep trees would exhaust the stack of the recursive walks: serialize, clone, free).
+bool TooDeep(uint32_t depth, const json::Value& v);
 
 // Applies `plan` to the document of `v`, with `value` (moved into the last target, cloned into
 // the others); `merge` merges (RFC 7386) into existing values instead of replacing them.

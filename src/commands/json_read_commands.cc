@@ -62,27 +62,43 @@ bool ParseGetArgs(CommandContext& ctx, GetArgs* a) {
 // Legacy values when every path is legacy (an unmatched one is an error), else match arrays.
 // Paths that do not parse are left out, as RedisJSON does.
 void GetMulti(CommandContext& ctx, const json::Value& root, const GetArgs& a) {
-  std::vector<std::pair<std::string_view, json::Path>> paths;
+  struct PathMatches {
+    std::string_view text;
+    std::vector<const json::Value*> found;
+  };
+  std::vector<PathMatches> entries;
   bool all_legacy = true;
+  size_t estimate = 2;
   for (std::string_view text : a.paths) {
     Result<json::Path> p = json::Path::Parse(text);
     if (!p.ok()) continue;
     all_legacy = all_legacy && p->is_legacy();
-    paths.emplace_back(text, std::move(p).value());
+    bool repeated = false;  // A path given twice is one member (RedisJSON's map).
+    for (const PathMatches& e : entries) repeated = repeated || e.text == text;
+    if (repeated) continue;
+    entries.push_back(PathMatches{text, json::Select(*p, root)});
+    for (const json::Value* v : entries.back().found) estimate += json::EstimateJsonSize(*v);
   }
-  json::Value out = json::Value::Object(paths.size());
-  for (const auto& [text, path] : paths) {
-    std::vector<const json::Value*> found = json::Select(path, root);
-    if (all_legacy) {
-      if (found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(text));
-      out.Set(text, found[0]->Clone());
-    } else {
-      json::Value arr = json::Value::Array(found.size());
-      for (const json::Value* v : found) arr.PushBack(v->Clone());
-      out.Set(text, std::move(arr));
+  if (all_legacy) {
+    for (const PathMatches& e : entries) {
+      if (e.found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(e.text));
     }
   }
-  ReplyJson(ctx.reply(), out, a.fmt);
+  ReplyJsonBody(ctx.reply(), estimate, [&](std::string* out) {
+    json::JsonWriter w(&a.fmt, out);
+    w.BeginObject();
+    for (const PathMatches& e : entries) {
+      w.Key(e.text);
+      if (all_legacy) {
+        w.Write(*e.found[0]);
+        continue;
+      }
+      w.BeginArray();
+      for (const json::Value* v : e.found) w.Write(*v);
+      w.EndArray();
+    }
+    w.EndObject();
+  });
 }
 
 void Get(CommandContext& ctx) {
@@ -314,11 +330,16 @@ void Objkeys(CommandContext& ctx) {
 bool SameValue(const json::Value& a, const json::Value& b) {
   if (a.type() != b.type()) return false;
   switch (a.type()) {
-    case json::Type::kNull: return true;
-    case json::Type::kBool: return a.as_bool() == b.as_bool();
-    case json::Type::kInt: return a.as_int() == b.as_int();
-    case json::Type::kDouble: return a.as_double() == b.as_double();
-    case json::Type::kString: return a.as_string() == b.as_string();
+    case json::Type::kNull:
+      return true;
+    case json::Type::kBool:
+      return a.as_bool() == b.as_bool();
+    case json::Type::kInt:
+      return a.as_int() == b.as_int();
+    case json::Type::kDouble:
+      return a.as_double() == b.as_double();
+    case json::Type::kString:
+      return a.as_string() == b.as_string();
     case json::Type::kArray: {
       if (a.size() != b.size()) return false;
       for (size_t i = 0; i < a.size(); ++i) {
@@ -354,15 +375,10 @@ int64_t IndexOf(const json::Value& arr, const json::Value& needle, int64_t start
 void Arrindex(CommandContext& ctx) {
   if (ctx.argc() > 6) return ctx.ReplyError(protocol::WrongArityError(ctx.spec().name));
   int64_t start = 0, stop = 0;
-  if (ctx.argc() > 4) {
-    std::optional<int64_t> v = IntArgOrReply(ctx, 4);
-    if (!v) return;
-    start = *v;
-  }
-  if (ctx.argc() > 5) {
-    std::optional<int64_t> v = IntArgOrReply(ctx, 5);
-    if (!v) return;
-    stop = *v;
+  for (size_t i = 4; i < ctx.argc(); ++i) {
+    std::optional<int64_t> v = ParseInt64(ctx.arg(i));
+    if (!v) return ctx.ReplyError(protocol::kErrJsonNotInteger);
+    (i == 4 ? start : stop) = *v;
   }
   bool missing = false;
   json::Value* root = ReadDoc(ctx, ctx.arg(1), &missing);
@@ -443,12 +459,23 @@ void DebugHelp(CommandContext& ctx) {
 void RegisterJsonReadCommands(server::CommandTable& table) {
   using namespace server;
   auto one = [&](const char* name, int arity, CommandHandler h) {
-    table.Add({.name = name, .arity = arity, .flags = kReadOnly, .first_key = 1, .last_key = 1,
-               .key_step = 1, .handler = h});
+    table.Add({.name = name,
+               .arity = arity,
+               .flags = kReadOnly,
+               .first_key = 1,
+               .last_key = 1,
+               .key_step = 1,
+               .handler = h});
   };
   one("json.get", -2, Get);
-  table.Add({.name = "json.mget", .arity = -3, .flags = kReadOnly, .first_key = 1,
-             .last_key = -2, .key_step = 1, .handler = MGet, .coordinator = MGetCoordinator});
+  table.Add({.name = "json.mget",
+             .arity = -3,
+             .flags = kReadOnly,
+             .first_key = 1,
+             .last_key = -2,
+             .key_step = 1,
+             .handler = MGet,
+             .coordinator = MGetCoordinator});
   one("json.type", -2, Type);
   one("json.strlen", -2, Strlen);
   one("json.arrlen", -2, Arrlen);

@@ -61,7 +61,7 @@ void Set(CommandContext& ctx) {
     ctx.db().Insert(ctx.arg(1), storage::MakeJson(std::move(*value)));
     return ctx.reply().Ok();
   }
-  SetPlan plan = PlanSet(*path, storage::JsonRoot(e->value), mode);
+  SetPlan plan = PlanSet(*path, storage::JsonRoot(e->value), mode, *value);
   if (!plan.error.empty()) return ctx.ReplyError(plan.error);
   if (plan.nothing()) return ctx.reply().Null();
   ApplySet(e->value, plan, std::move(*value), /*merge=*/false);
@@ -82,7 +82,7 @@ void Merge(CommandContext& ctx) {
     ctx.db().Insert(ctx.arg(1), storage::MakeJson(std::move(*value)));
     return ctx.reply().Ok();
   }
-  SetPlan plan = PlanSet(*path, storage::JsonRoot(e->value), SetMode::kAny);
+  SetPlan plan = PlanSet(*path, storage::JsonRoot(e->value), SetMode::kAny, *value);
   if (!plan.error.empty()) return ctx.ReplyError(plan.error);
   if (plan.nothing()) return ctx.reply().Null();
   ApplySet(e->value, plan, std::move(*value), /*merge=*/true);
@@ -120,7 +120,7 @@ std::string CheckTriple(storage::Db& db, int64_t now, Triple& t) {
   if (e == nullptr) return t.path.is_root() ? "" : std::string(protocol::kErrJsonNewAtRoot);
   if (e->value.type() != storage::ValueType::kJson) return std::string(protocol::kErrWrongType);
   if (t.path.is_root()) return "";
-  return PlanSet(t.path, storage::JsonRoot(e->value), SetMode::kAny).error;
+  return PlanSet(t.path, storage::JsonRoot(e->value), SetMode::kAny, t.value).error;
 }
 
 // Runs on: the owner of t.key, after every triple passed CheckTriple.
@@ -130,7 +130,7 @@ void WriteTriple(storage::Db& db, int64_t now, Triple& t) {
     db.Insert(t.key, storage::MakeJson(std::move(t.value)));
     return;
   }
-  SetPlan plan = PlanSet(t.path, storage::JsonRoot(e->value), SetMode::kAny);
+  SetPlan plan = PlanSet(t.path, storage::JsonRoot(e->value), SetMode::kAny, t.value);
   ApplySet(e->value, plan, std::move(t.value), /*merge=*/false);
 }
 
@@ -242,7 +242,8 @@ void Toggle(CommandContext& ctx) {
       *m.value = json::Value(!m.value->as_bool());
       last = m.value->as_bool();
     }
-    if (!last) return ctx.ReplyError(protocol::JsonPathMissingOrError(path->jsonpath(), "not a bool"));
+    if (!last)
+      return ctx.ReplyError(protocol::JsonPathMissingOrError(path->jsonpath(), "not a bool"));
     return ctx.reply().Bulk(*last ? "true" : "false");
   }
   ctx.reply().ArrayHeader(matches.size());
@@ -353,7 +354,8 @@ void StrAppend(CommandContext& ctx) {
   if (any_string) {
     std::optional<json::Value> parsed = JsonArgOrReply(ctx, json_text);
     if (!parsed) return;
-    if (!parsed->is_string()) return ctx.ReplyError(protocol::JsonWrongTypeError("string", json_text));
+    if (!parsed->is_string())
+      return ctx.ReplyError(protocol::JsonWrongTypeError("string", json_text));
     tail = std::move(*parsed);
   }
   int64_t delta = 0;
@@ -386,12 +388,23 @@ void StrAppend(CommandContext& ctx) {
 void RegisterJsonWriteCommands(server::CommandTable& table) {
   using namespace server;
   auto one = [&](const char* name, int arity, uint32_t flags, CommandHandler h) {
-    table.Add({.name = name, .arity = arity, .flags = flags, .first_key = 1, .last_key = 1,
-               .key_step = 1, .handler = h});
+    table.Add({.name = name,
+               .arity = arity,
+               .flags = flags,
+               .first_key = 1,
+               .last_key = 1,
+               .key_step = 1,
+               .handler = h});
   };
   one("json.set", -4, kWrite | kDenyOom, Set);
-  table.Add({.name = "json.mset", .arity = -4, .flags = kWrite | kDenyOom, .first_key = 1,
-             .last_key = -1, .key_step = 3, .handler = MSet, .coordinator = MSetCoordinator});
+  table.Add({.name = "json.mset",
+             .arity = -4,
+             .flags = kWrite | kDenyOom,
+             .first_key = 1,
+             .last_key = -1,
+             .key_step = 3,
+             .handler = MSet,
+             .coordinator = MSetCoordinator});
   one("json.merge", 4, kWrite | kDenyOom, Merge);
   one("json.del", -2, kWrite, Del);
   one("json.forget", -2, kWrite, Del);

@@ -39,6 +39,9 @@ inline constexpr std::string_view kErrJsonArrayIndexOutOfRange = "ERR array inde
 inline constexpr std::string_view kErrJsonWrongStaticPath = "Err wrong static path";
 inline constexpr std::string_view kErrJsonBadNumber = "bad input number";
 inline constexpr std::string_view kErrJsonNotANumber = "result is not a number";
+// Shoal's own: a value placed where the document would nest deeper than a parse allows.
+inline constexpr std::string_view kErrJsonTooDeep =
+    "ERR the JSON document would nest deeper than 127 levels";
 // An index argument that is not an integer (redis-module-rs's parse_integer).
 inline constexpr std::string_view kErrJsonNotInteger = "Couldn't parse as integer";
 // "ERR Path '<path>' does not exist"

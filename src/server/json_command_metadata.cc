@@ -73,44 +73,43 @@ const std::vector<CommandMeta>& ModuleCommandMeta() {
     memory.key_specs = {KeySpecMeta{.flags = "RO", .begin_index = 2}};
     v->push_back(memory);
     v->push_back(One("json.del", -2, true, false, "Deletes the values at a path", kPath));
-    v->push_back(One("json.forget", -2, true, false, "Deletes the values at a path (JSON.DEL)",
-                     kPath));
+    v->push_back(
+        One("json.forget", -2, true, false, "Deletes the values at a path (JSON.DEL)", kPath));
     v->push_back(One("json.get", -2, false, false, "Gets the values at one or more paths",
                      "O(N) where N is the size of the values returned"));
     v->push_back(One("json.merge", 4, true, true,
                      "Merges a JSON value into the values at a path (RFC 7386)", kPath));
-    CommandMeta mget = One("json.mget", -3, false, false,
-                           "Gets the values at a path from several keys",
-                           "O(M*N) for M keys and values of size N");
+    CommandMeta mget =
+        One("json.mget", -3, false, false, "Gets the values at a path from several keys",
+            "O(M*N) for M keys and values of size N");
     mget.last_key = -2;
     mget.key_specs = {KeySpecMeta{.flags = "RO access", .begin_index = 1, .lastkey = -2}};
     v->push_back(mget);
-    CommandMeta mset = One("json.mset", -4, true, true,
-                           "Sets JSON values at paths of several keys, all or nothing",
-                           "O(K*(M+N)) for K keys");
+    CommandMeta mset =
+        One("json.mset", -4, true, true,
+            "Sets JSON values at paths of several keys, all or nothing", "O(K*(M+N)) for K keys");
     mset.last_key = -1;
     mset.key_step = 3;
     mset.key_specs = {
         KeySpecMeta{.flags = "RW update", .begin_index = 1, .lastkey = -1, .keystep = 3}};
     v->push_back(mset);
-    v->push_back(One("json.numincrby", 4, true, false,
-                     "Adds a number to the numbers at a path", "O(1) per value"));
+    v->push_back(One("json.numincrby", 4, true, false, "Adds a number to the numbers at a path",
+                     "O(1) per value"));
     v->push_back(One("json.nummultby", 4, true, false,
                      "Multiplies the numbers at a path by a number", "O(1) per value"));
     v->push_back(One("json.objkeys", -2, false, false, "Keys of the objects at a path",
                      "O(N) where N is the number of keys"));
-    v->push_back(One("json.objlen", -2, false, false, "Number of keys of the objects at a path",
-                     "O(1)"));
-    v->push_back(One("json.resp", -2, false, false,
-                     "Returns the values at a path in RESP form", kPath));
+    v->push_back(
+        One("json.objlen", -2, false, false, "Number of keys of the objects at a path", "O(1)"));
+    v->push_back(
+        One("json.resp", -2, false, false, "Returns the values at a path in RESP form", kPath));
     v->push_back(One("json.set", -4, true, true, "Sets or updates the JSON value at a path",
                      "O(M+N) where M is the original size and N the new size"));
-    v->push_back(One("json.strappend", -3, true, true,
-                     "Appends a string to the strings at a path", "O(1) per value"));
-    v->push_back(One("json.strlen", -2, false, false, "Lengths of the strings at a path",
-                     "O(1)"));
-    v->push_back(One("json.toggle", 3, true, true, "Flips the booleans at a path",
+    v->push_back(One("json.strappend", -3, true, true, "Appends a string to the strings at a path",
                      "O(1) per value"));
+    v->push_back(One("json.strlen", -2, false, false, "Lengths of the strings at a path", "O(1)"));
+    v->push_back(
+        One("json.toggle", 3, true, true, "Flips the booleans at a path", "O(1) per value"));
     v->push_back(One("json.type", -2, false, false, "Types of the values at a path", "O(1)"));
     return v;
   }();

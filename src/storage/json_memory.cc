@@ -14,7 +14,8 @@ struct alignas(64) Counter {
 
 struct Registry {
   std::mutex mu;
-  std::vector<Counter*> counters;  // Never shrinks: a counter outlives its thread (sums stay right).
+  std::vector<Counter*>
+      counters;  // Never shrinks: a counter outlives its thread (sums stay right).
 };
 
 Registry& TheRegistry() {

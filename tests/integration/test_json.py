@@ -10,8 +10,8 @@ Case file format
     $text            a bulk string holding `text` verbatim (the driver writes its length);
     $\text           a bulk string whose text has escapes \n \r \t \\ \" (for INDENT output or
                      a bulk "-1", which would otherwise read as a null);
-    -ERR text...     an error line ending in "..." matches any error starting with the rest
-                     (parse errors, whose wording is the parser's own).
+    -ERR text...     any line ending in "..." matches a reply line starting with the rest
+    :...             (parse errors, whose wording is the parser's own; byte counts).
   `@resp3` / `@resp2` switches the connection's protocol (HELLO 3 / HELLO 2) for what follows.
   `#` starts a comment line; blank lines are ignored.
 Each file starts on a fresh connection after FLUSHALL, in RESP2.
@@ -48,7 +48,7 @@ def expected_line(line: str):
     if line.startswith("$") and line != "$-1":
         b = line[1:].encode()
         return b"$%d\r\n%s\r\n" % (len(b), b), False
-    if line.startswith("-") and line.endswith("..."):
+    if line.endswith("..."):
         return line[:-3].encode(), True
     return line.encode() + b"\r\n", False
 
