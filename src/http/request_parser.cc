@@ -146,6 +146,11 @@ int RequestParser::OnHeaderValue(http_parser* p, const char* at, size_t len) {
 int RequestParser::OnHeadersComplete(http_parser* p) {
   auto* self = static_cast<RequestParser*>(p->data);
   HttpRequest& r = self->request_;
+  if (p->http_major != 1) return self->Fail(505, "only HTTP/1.0 and HTTP/1.1 are served");
+  // WebSocket and other upgrades (and CONNECT) would hand the socket to another protocol.
+  if (p->upgrade || p->method == HTTP_CONNECT) {
+    return self->Fail(400, "protocol upgrades are not supported");
+  }
   r.method = static_cast<http_method>(p->method);
   r.keep_alive = http_should_keep_alive(p) != 0;
   r.expect_continue = EqualsNoCase(r.Header("expect"), "100-continue");
