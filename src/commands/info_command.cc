@@ -15,6 +15,7 @@
 #include "script/registry.h"
 #include "commands/register.h"
 #include "server/thread_state.h"
+#include "storage/json_memory.h"
 
 namespace shoal::cmd {
 namespace {
@@ -167,6 +168,10 @@ void WriteMemory(InfoWriter& w, CommandContext& c) {
   w.Field("number_of_cached_scripts", script::ScriptRegistry::Get().size());
   w.Field("used_memory_scripts", scripts);
   w.Field("used_memory_scripts_human", Human(scripts));
+  // JSON documents: bytes held by every JSON key's tree (RedisJSON reports none of its own).
+  int64_t json_bytes = storage::TotalJsonBytes();
+  w.Field("used_memory_json", json_bytes);
+  w.Field("used_memory_json_human", Human(static_cast<uint64_t>(json_bytes)));
   w.Field("maxmemory", maxmemory);
   w.Field("maxmemory_human", Human(static_cast<uint64_t>(maxmemory)));
   w.Field("maxmemory_policy", c.server().config.GetString("maxmemory-policy"));

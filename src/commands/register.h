@@ -29,6 +29,7 @@ void RegisterBitmapCommands(server::CommandTable& table);
 void RegisterHyperLogLogCommands(server::CommandTable& table);
 void RegisterScriptCommands(server::CommandTable& table);
 void RegisterTransactionCommands(server::CommandTable& table);
+void RegisterJsonCommands(server::CommandTable& table);
 
 inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterStringCommands(table);
@@ -55,6 +56,7 @@ inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterHyperLogLogCommands(table);
   RegisterScriptCommands(table);
   RegisterTransactionCommands(table);
+  RegisterJsonCommands(table);
 }
 
 }  // namespace shoal::cmd

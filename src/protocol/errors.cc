@@ -43,4 +43,17 @@ std::string UnknownSubcommandError(std::string_view subcommand, std::string_view
          AsciiToUpper(command) + " HELP.";
 }
 
+std::string JsonPathMissingError(std::string_view path) {
+  return "ERR Path '" + std::string(path) + "' does not exist";
+}
+
+std::string JsonPathMissingOrError(std::string_view path, std::string_view what) {
+  return "ERR Path '" + std::string(path) + "' does not exist or " + std::string(what);
+}
+
+std::string JsonWrongTypeError(std::string_view expected, std::string_view found) {
+  return "WRONGTYPE wrong type of path value - expected " + std::string(expected) +
+         " but found " + std::string(found);
+}
+
 }  // namespace shoal::protocol

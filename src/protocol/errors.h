@@ -30,4 +30,22 @@ std::string UnknownCommandError(std::string_view name, const std::string_view* a
 // "ERR unknown subcommand 'foo'. Try CLIENT HELP."
 std::string UnknownSubcommandError(std::string_view subcommand, std::string_view command);
 
+// JSON.* errors, in RedisJSON 2.x's words (redis_json/src/{commands,manager}.rs).
+inline constexpr std::string_view kErrJsonNoKey =
+    "ERR could not perform this operation on a key that doesn't exist";
+inline constexpr std::string_view kErrJsonNewAtRoot = "ERR new objects must be created at the root";
+inline constexpr std::string_view kErrJsonIndexOutOfBounds = "ERR index out of bounds";
+inline constexpr std::string_view kErrJsonArrayIndexOutOfRange = "ERR array index out of range";
+inline constexpr std::string_view kErrJsonWrongStaticPath = "Err wrong static path";
+inline constexpr std::string_view kErrJsonBadNumber = "bad input number";
+inline constexpr std::string_view kErrJsonNotANumber = "result is not a number";
+// An index argument that is not an integer (redis-module-rs's parse_integer).
+inline constexpr std::string_view kErrJsonNotInteger = "Couldn't parse as integer";
+// "ERR Path '<path>' does not exist"
+std::string JsonPathMissingError(std::string_view path);
+// "ERR Path '<path>' does not exist or <what>" (what: "not an array", "not a string"...).
+std::string JsonPathMissingOrError(std::string_view path, std::string_view what);
+// "WRONGTYPE wrong type of path value - expected <expected> but found <found>"
+std::string JsonWrongTypeError(std::string_view expected, std::string_view found);
+
 }  // namespace shoal::protocol

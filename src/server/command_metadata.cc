@@ -2840,6 +2840,7 @@ const CommandMeta* FindCommandMeta(std::string_view name) {
   static const auto* const kByName = [] {
     auto* map = new absl::flat_hash_map<std::string_view, const CommandMeta*>();
     for (const CommandMeta& meta : AllCommandMeta()) map->emplace(meta.name, &meta);
+    for (const CommandMeta& meta : ModuleCommandMeta()) map->emplace(meta.name, &meta);
     return map;
   }();
   auto it = kByName->find(name);

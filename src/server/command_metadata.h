@@ -56,5 +56,8 @@ struct CommandMeta {
 const CommandMeta* FindCommandMeta(std::string_view name);
 // All entries: each top-level command, a container followed by its subcommands sorted by name.
 const std::vector<CommandMeta>& AllCommandMeta();
+// Commands Redis 7.0 lacks (JSON.*, as RedisJSON offers them), written by hand in
+// json_command_metadata.cc; FindCommandMeta looks here too.
+const std::vector<CommandMeta>& ModuleCommandMeta();
 
 }  // namespace shoal::server

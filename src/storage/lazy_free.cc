@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "storage/json_object.h"
+
 namespace shoal::storage {
 
 namespace {
@@ -63,6 +65,9 @@ Freer& TheFreer() {
 
 bool WorthFreeingLazily(const Value& v) {
   if (v.is_string()) return false;
+  // A JSON document is many small blocks: worth the handover only when it is big.
+  // Its accounted size is O(1) to read, where heap_bytes() would walk the tree.
+  if (v.type() == ValueType::kJson) return JsonOf(v).accounted > 64 * 1024;
   ObjectEncoding e = v.object_encoding();
   return e != ObjectEncoding::kListpack && e != ObjectEncoding::kIntset;
 }

@@ -8,6 +8,7 @@ void FreeObject(ValueType t, ObjectEncoding enc, void* object) {
     case ValueType::kHash: return FreeHash(enc, object);
     case ValueType::kSet: return FreeSet(enc, object);
     case ValueType::kZSet: return FreeZSet(enc, object);
+    case ValueType::kJson: return FreeJson(object);
     case ValueType::kString:
     case ValueType::kStream: return;
   }
@@ -19,6 +20,7 @@ void* CloneObject(ValueType t, ObjectEncoding enc, const void* object) {
     case ValueType::kHash: return CloneHash(enc, object);
     case ValueType::kSet: return CloneSet(enc, object);
     case ValueType::kZSet: return CloneZSet(enc, object);
+    case ValueType::kJson: return CloneJson(object);
     case ValueType::kString:
     case ValueType::kStream: return nullptr;
   }
@@ -31,6 +33,7 @@ size_t ObjectHeapBytes(ValueType t, ObjectEncoding enc, const void* object) {
     case ValueType::kHash: return HashHeapBytes(enc, object);
     case ValueType::kSet: return SetHeapBytes(enc, object);
     case ValueType::kZSet: return ZSetHeapBytes(enc, object);
+    case ValueType::kJson: return JsonHeapBytes(object);
     case ValueType::kString:
     case ValueType::kStream: return 0;
   }

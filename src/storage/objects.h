@@ -29,4 +29,9 @@ void FreeZSet(ObjectEncoding enc, void* object);
 void* CloneZSet(ObjectEncoding enc, const void* object);
 size_t ZSetHeapBytes(ObjectEncoding enc, const void* object);
 
+// JSON documents (json_object.cc): the object is a json::Document.
+void FreeJson(void* object);
+void* CloneJson(const void* object);
+size_t JsonHeapBytes(const void* object);
+
 }  // namespace shoal::storage

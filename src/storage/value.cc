@@ -19,6 +19,7 @@ std::string_view TypeName(ValueType t) {
     case ValueType::kZSet: return "zset";
     case ValueType::kHash: return "hash";
     case ValueType::kStream: return "stream";
+    case ValueType::kJson: return "ReJSON-RL";
   }
   return "none";
 }
@@ -30,6 +31,7 @@ std::string_view ObjectEncodingName(ObjectEncoding e) {
     case ObjectEncoding::kIntset: return "intset";
     case ObjectEncoding::kHashtable: return "hashtable";
     case ObjectEncoding::kSkiplist: return "skiplist";
+    case ObjectEncoding::kJsonTree: return "raw";
   }
   return "unknown";
 }

@@ -22,12 +22,22 @@
 
 namespace shoal::storage {
 
-enum class ValueType : uint8_t { kString = 0, kList, kSet, kZSet, kHash, kStream };
+// kJson: a JSON document (json/document.h), TYPE "ReJSON-RL" as RedisJSON's module type.
+enum class ValueType : uint8_t { kString = 0, kList, kSet, kZSet, kHash, kStream, kJson };
 
 enum class StringEncoding : uint8_t { kInt = 0, kInline, kHeap };
 
 // How a collection object is laid out; OBJECT ENCODING reports these names.
-enum class ObjectEncoding : uint8_t { kListpack = 0, kQuicklist, kIntset, kHashtable, kSkiplist };
+// kJsonTree: a JSON document's tree; OBJECT ENCODING says "raw", as Redis does for every module
+// value.
+enum class ObjectEncoding : uint8_t {
+  kListpack = 0,
+  kQuicklist,
+  kIntset,
+  kHashtable,
+  kSkiplist,
+  kJsonTree
+};
 std::string_view ObjectEncodingName(ObjectEncoding e);
 
 // The name TYPE reports.

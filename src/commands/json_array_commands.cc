@@ -1,0 +1,238 @@
+// JSON array commands: JSON.ARRAPPEND JSON.ARRINSERT JSON.ARRPOP JSON.ARRTRIM, with RedisJSON
+// 2.x's index rules (out-of-range pop and trim indexes clamp; insert indexes must be in range).
+#include "commands/json_common.h"
+#include "protocol/errors.h"
+
+namespace shoal::cmd::jsoncmd {
+namespace {
+
+using storage::Entry;
+
+// The document of an existing JSON key; replies WRONGTYPE or "key doesn't exist" otherwise.
+json::Value* ExistingRoot(CommandContext& ctx, Entry** e) {
+  Result<Entry*> found = FindJson(ctx, ctx.arg(1));
+  if (!found.ok()) {
+    ctx.ReplyError(found.status());
+    return nullptr;
+  }
+  if (*found == nullptr) {
+    ctx.ReplyError(protocol::kErrJsonNoKey);
+    return nullptr;
+  }
+  *e = *found;
+  return &storage::JsonRoot((*e)->value);
+}
+
+std::optional<int64_t> IndexArg(CommandContext& ctx, size_t i) {
+  std::optional<int64_t> v = ParseInt64(ctx.arg(i));
+  if (!v) ctx.ReplyError(protocol::kErrJsonNotInteger);
+  return v;
+}
+
+// Parses arguments [from, argc) as JSON values; replies the first error.
+bool ValuesArg(CommandContext& ctx, size_t from, std::vector<json::Value>* out) {
+  for (size_t i = from; i < ctx.argc(); ++i) {
+    std::optional<json::Value> v = JsonArgOrReply(ctx, ctx.arg(i));
+    if (!v) return false;
+    out->push_back(std::move(*v));
+  }
+  return true;
+}
+
+// The array matches of `path`, each nullptr when the match is not an array. Replies and
+// returns false for a legacy path with no array match (RedisJSON's "not an array" error,
+// naming the path as `shown`).
+bool ArrayMatches(CommandContext& ctx, const json::Path& path, json::Value& root,
+                  std::string_view shown, std::vector<json::Value*>* out) {
+  bool any = false;
+  for (const json::Match& m : json::SelectForUpdate(path, root)) {
+    out->push_back(m.value->is_array() ? m.value : nullptr);
+    any = any || m.value->is_array();
+  }
+  if (!any && path.is_legacy()) {
+    ctx.ReplyError(protocol::JsonPathMissingOrError(shown, "not an array"));
+    return false;
+  }
+  return true;
+}
+
+// Legacy paths answer the last array's result; JSONPath one entry per match.
+void ReplyLengths(CommandContext& ctx, const json::Path& path,
+                  const std::vector<json::Value*>& arrays) {
+  if (path.is_legacy()) {
+    int64_t last = 0;
+    for (json::Value* a : arrays) {
+      if (a != nullptr) last = static_cast<int64_t>(a->size());
+    }
+    return ctx.reply().Integer(last);
+  }
+  ctx.reply().ArrayHeader(arrays.size());
+  for (json::Value* a : arrays) {
+    if (a != nullptr) {
+      ctx.reply().Integer(static_cast<int64_t>(a->size()));
+    } else {
+      ctx.reply().Null();
+    }
+  }
+}
+
+// Inserts copies of `values` into every array at `pos(len)`; returns the bytes added.
+template <typename Pos>
+int64_t InsertAll(std::vector<json::Value*>& arrays, std::vector<json::Value>& values, Pos pos) {
+  int64_t delta = 0;
+  for (json::Value* a : arrays) {
+    if (a == nullptr) continue;
+    size_t at = pos(a->size());
+    for (const json::Value& v : values) {
+      a->Insert(at++, v.Clone());
+      delta += SlotBytes(v, /*object_member=*/false);
+    }
+  }
+  return delta;
+}
+
+// ---- JSON.ARRAPPEND key path value [value ...] ----
+
+void ArrAppend(CommandContext& ctx) {
+  std::vector<json::Value> values;
+  if (!ValuesArg(ctx, 3, &values)) return;
+  Entry* e = nullptr;
+  json::Value* root = ExistingRoot(ctx, &e);
+  if (root == nullptr) return;
+  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
+  if (!path) return;
+  std::vector<json::Value*> arrays;
+  if (!ArrayMatches(ctx, *path, *root, path->original(), &arrays)) return;
+  int64_t delta = InsertAll(arrays, values, [](size_t len) { return len; });
+  storage::AdjustJsonBytes(e->value, delta);
+  ReplyLengths(ctx, *path, arrays);
+}
+
+// ---- JSON.ARRINSERT key path index value [value ...] ----
+
+void ArrInsert(CommandContext& ctx) {
+  std::optional<int64_t> index = IndexArg(ctx, 3);
+  if (!index) return;
+  std::vector<json::Value> values;
+  if (!ValuesArg(ctx, 4, &values)) return;
+  Entry* e = nullptr;
+  json::Value* root = ExistingRoot(ctx, &e);
+  if (root == nullptr) return;
+  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
+  if (!path) return;
+  std::vector<json::Value*> arrays;
+  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &arrays)) return;
+  // Every index is checked before anything is inserted, so an error changes nothing.
+  for (json::Value* a : arrays) {
+    if (a == nullptr) continue;
+    int64_t len = static_cast<int64_t>(a->size());
+    int64_t at = *index < 0 ? len + *index : *index;
+    if (at < 0 || at > len) return ctx.ReplyError(protocol::kErrJsonIndexOutOfBounds);
+  }
+  int64_t i = *index;
+  int64_t delta = InsertAll(arrays, values, [i](size_t len) {
+    return static_cast<size_t>(i < 0 ? static_cast<int64_t>(len) + i : i);
+  });
+  storage::AdjustJsonBytes(e->value, delta);
+  ReplyLengths(ctx, *path, arrays);
+}
+
+// ---- JSON.ARRPOP key [path [index]] ----
+
+void ArrPop(CommandContext& ctx) {
+  Entry* e = nullptr;
+  json::Value* root = ExistingRoot(ctx, &e);
+  if (root == nullptr) return;
+  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.argc() > 2 ? ctx.arg(2) : ".");
+  if (!path) return;
+  // Default: the last element. A malformed index is taken as -1, as RedisJSON does.
+  int64_t index = -1;
+  if (ctx.argc() > 3) index = ParseInt64(ctx.arg(3)).value_or(-1);
+  std::vector<json::Value*> arrays;
+  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &arrays)) return;
+  std::vector<std::optional<json::Value>> popped;
+  int64_t delta = 0;
+  for (json::Value* a : arrays) {
+    if (a == nullptr || a->empty()) {
+      popped.emplace_back();
+      continue;
+    }
+    int64_t len = static_cast<int64_t>(a->size());
+    int64_t at = index < 0 ? std::max<int64_t>(0, len + index) : std::min(index, len - 1);
+    popped.emplace_back(a->Erase(static_cast<size_t>(at)));
+    delta -= SlotBytes(*popped.back(), /*object_member=*/false);
+  }
+  storage::AdjustJsonBytes(e->value, delta);
+  if (path->is_legacy()) {
+    // The last array's element; null when that array was empty.
+    for (size_t i = popped.size(); i-- > 0;) {
+      if (arrays[i] == nullptr) continue;
+      if (!popped[i]) return ctx.reply().Null();
+      return ReplyJson(ctx.reply(), *popped[i]);
+    }
+    return ctx.reply().Null();
+  }
+  ctx.reply().ArrayHeader(popped.size());
+  for (const std::optional<json::Value>& v : popped) {
+    if (v) {
+      ReplyJson(ctx.reply(), *v);
+    } else {
+      ctx.reply().Null();
+    }
+  }
+}
+
+// ---- JSON.ARRTRIM key path start stop ----
+
+// Keeps [start, stop] (inclusive) as RedisJSON normalizes them; returns the new length.
+size_t Trim(json::Value& a, int64_t start, int64_t stop) {
+  int64_t len = static_cast<int64_t>(a.size());
+  auto norm = [len](int64_t i) { return i >= 0 ? std::min(i, len - 1) : std::max<int64_t>(len + i, 0); };
+  int64_t hi = norm(stop);
+  int64_t lo = (start < 0 || start < len) ? norm(start) : hi + 1;
+  if (len == 0 || lo > hi) {
+    a.KeepRange(0, 0);
+  } else {
+    a.KeepRange(static_cast<size_t>(lo), static_cast<size_t>(hi + 1));
+  }
+  return a.size();
+}
+
+void ArrTrim(CommandContext& ctx) {
+  std::optional<int64_t> start = IndexArg(ctx, 3);
+  if (!start) return;
+  std::optional<int64_t> stop = IndexArg(ctx, 4);
+  if (!stop) return;
+  Entry* e = nullptr;
+  json::Value* root = ExistingRoot(ctx, &e);
+  if (root == nullptr) return;
+  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
+  if (!path) return;
+  std::vector<json::Value*> arrays;
+  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &arrays)) return;
+  int64_t delta = 0;
+  for (json::Value* a : arrays) {
+    if (a == nullptr) continue;
+    int64_t before = static_cast<int64_t>(a->MemoryUsage());
+    Trim(*a, *start, *stop);
+    delta += static_cast<int64_t>(a->MemoryUsage()) - before;
+  }
+  storage::AdjustJsonBytes(e->value, delta);
+  ReplyLengths(ctx, *path, arrays);
+}
+
+}  // namespace
+
+void RegisterJsonArrayCommands(server::CommandTable& table) {
+  using namespace server;
+  auto one = [&](const char* name, int arity, uint32_t flags, CommandHandler h) {
+    table.Add({.name = name, .arity = arity, .flags = flags, .first_key = 1, .last_key = 1,
+               .key_step = 1, .handler = h});
+  };
+  one("json.arrappend", -4, kWrite | kDenyOom, ArrAppend);
+  one("json.arrinsert", -5, kWrite | kDenyOom, ArrInsert);
+  one("json.arrpop", -2, kWrite, ArrPop);
+  one("json.arrtrim", 5, kWrite, ArrTrim);
+}
+
+}  // namespace shoal::cmd::jsoncmd

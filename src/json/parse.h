@@ -1,0 +1,26 @@
+// Parsing JSON text into a json::Value tree with simdjson (validates UTF-8 and structure).
+//
+// Numbers: integers that fit int64 stay integers; everything with a fraction or exponent
+// (1.0, 1e3) is a double, and integers beyond int64 become doubles (as serde_json, which
+// RedisJSON uses). Numbers beyond double's range (1E400) are errors, as in RedisJSON.
+// Objects with a repeated key keep the last value at the first key's position (serde_json's
+// insertion-ordered map does the same).
+#pragma once
+
+#include <string_view>
+
+#include "common/status.h"
+#include "json/value.h"
+
+namespace shoal::json {
+
+// RedisJSON rejects documents nested deeper than this (serde_json's recursion limit).
+inline constexpr int kDefaultMaxDepth = 128;
+
+// Parses one JSON text (surrounding whitespace allowed, nothing else). Errors are
+// Status::Error with the complete error line, e.g. "ERR expected value at line 1 column 1" or
+// "ERR recursion limit exceeded ..." for documents nested deeper than `max_depth`
+// (a scalar has depth 0, `[]` depth 1).
+Result<Value> Parse(std::string_view text, int max_depth = kDefaultMaxDepth);
+
+}  // namespace shoal::json

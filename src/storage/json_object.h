@@ -1,0 +1,35 @@
+// A JSON key's value: a Value of type kJson holding a JsonObject, which owns the document tree
+// (json::Value) and the bytes it was last accounted for in used_memory_json.
+//
+// Accounting: MakeJson counts the whole tree; a command that changes a document reports what it
+// changed with AdjustJsonBytes (a delta it measured on the subtrees it touched, so a write costs
+// in proportion to what it changes, not to the document); freeing takes back exactly what the
+// object was accounted for, so the process-wide total never drifts from the sum over live keys.
+#pragma once
+
+#include <cstdint>
+
+#include "json/value.h"
+#include "storage/value.h"
+
+namespace shoal::storage {
+
+struct JsonObject {
+  json::Value root;
+  int64_t accounted = 0;  // Bytes this document adds to used_memory_json.
+};
+
+// A kJson value owning `root`, accounted in full.
+Value MakeJson(json::Value root);
+
+// REQUIRES: v.type() == ValueType::kJson.
+inline JsonObject& JsonOf(const Value& v) { return *static_cast<JsonObject*>(v.object()); }
+inline json::Value& JsonRoot(const Value& v) { return JsonOf(v).root; }
+
+// Adds `delta` bytes to the document's (and the process's) JSON memory.
+void AdjustJsonBytes(const Value& v, int64_t delta);
+
+// Replaces the whole tree of `v` (JSON.SET at the root of an existing key), re-accounting it.
+void ReplaceJsonRoot(const Value& v, json::Value root);
+
+}  // namespace shoal::storage
