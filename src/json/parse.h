@@ -18,9 +18,11 @@ namespace shoal::json {
 inline constexpr int kDefaultMaxDepth = 128;
 
 // Parses one JSON text (surrounding whitespace allowed, nothing else). Errors are
-// Status::Error with the complete error line, e.g. "ERR expected value at line 1 column 1" or
-// "ERR recursion limit exceeded ..." for documents nested deeper than `max_depth`
-// (a scalar has depth 0, `[]` depth 1).
+// Status::Error whose message is serde_json's text as RedisJSON replies it (no "ERR " prefix:
+// RedisJSON passes serde_json's message through as the whole error line), e.g.
+// "expected value at line 1 column 1", "trailing characters at line 1 column 3",
+// "recursion limit exceeded at line 1 column 128". Containers may nest at most max_depth - 1
+// deep (serde_json's limit of 128 accepts 127 nested arrays and rejects 128).
 Result<Value> Parse(std::string_view text, int max_depth = kDefaultMaxDepth);
 
 }  // namespace shoal::json

@@ -14,8 +14,10 @@
 //   "strings", true, false, null; a term alone tests that the relative path exists.
 // Semantics follow RedisJSON's json_path crate, quirks included: an index beyond the end
 // matches nothing, a negative index before the start clamps to 0, a filter on an object tests
-// its member values, a filter on a scalar tests the scalar itself, and comparisons between
-// different types (or with arrays/objects) are false (== on two paths compares deep values).
+// its member values, a filter on a scalar selects nothing, and comparisons between different
+// types (or with arrays/objects) are false (== on two paths compares deep values). Regex
+// patterns use ECMAScript syntax (std::regex) with Rust-style leading inline flags (?i) and
+// (?m) translated; a pattern that does not compile matches nothing.
 #pragma once
 
 #include <cstdint>

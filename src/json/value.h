@@ -155,8 +155,8 @@ class Value {
   // Deep equality. Numbers compare by value across int/double (1 == 1.0), as RedisJSON's
   // filter equality and ARRINDEX do; object member order does not matter.
   bool Equals(const Value& other) const;
-  // Bytes used by this subtree: sizeof(Value) for this node plus every heap block it owns
-  // (strings, arrays, objects and their indexes, recursively), as allocated.
+  // Bytes used by this subtree: sizeof(Value) for this node plus the allocator's size of every
+  // heap block it owns (strings, arrays, objects and their indexes, recursively). O(nodes).
   size_t MemoryUsage() const;
   // Bytes owned outside this node (MemoryUsage() - sizeof(Value)).
   size_t HeapUsage() const;
@@ -208,6 +208,12 @@ class Value {
 };
 
 static_assert(sizeof(Value) == 16, "json::Value must stay 16 bytes");
+
+// Container nesting of `v`: 0 for a scalar, 1 for [] or {}, 2 for [[]], ... Commands that put
+// a value at a path check match depth + NestingDepth(value) against the parse limit, so no
+// document grows deeper than a parsed one could be (deep trees would exhaust the stack of the
+// recursive walks: serialize, clone, free).
+int NestingDepth(const Value& v);
 
 // One object member. The key is a string Value (short keys inline, no extra allocation).
 struct Member {

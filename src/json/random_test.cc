@@ -1,0 +1,116 @@
+// Randomized round trips: random trees -> serialize -> parse -> equal, and the same through
+// the pretty printer and through Clone().
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "json/parse.h"
+#include "json/path.h"
+#include "json/serialize.h"
+
+namespace shoal::json {
+namespace {
+
+class TreeGen {
+ public:
+  explicit TreeGen(uint32_t seed) : rng_(seed) {}
+
+  Value Make(int depth) {
+    int kind = Pick(depth >= 6 ? 6 : 8);
+    switch (kind) {
+      case 0:
+        return Value();
+      case 1:
+        return Value(Pick(2) == 1);
+      case 2:
+        return Value(static_cast<int64_t>(rng_()) - static_cast<int64_t>(rng_()));
+      case 3:
+        return Value(RandomDouble());
+      case 4:
+      case 5:
+        return Value(RandomString());
+      case 6: {
+        Value a = Value::Array();
+        int n = Pick(6);
+        for (int i = 0; i < n; ++i) a.PushBack(Make(depth + 1));
+        return a;
+      }
+      default: {
+        Value o = Value::Object();
+        int n = Pick(12);
+        for (int i = 0; i < n; ++i) o.Set(RandomString(), Make(depth + 1));
+        return o;
+      }
+    }
+  }
+
+ private:
+  int Pick(int n) { return static_cast<int>(rng_() % static_cast<uint32_t>(n)); }
+
+  double RandomDouble() {
+    switch (Pick(4)) {
+      case 0:
+        return static_cast<double>(Pick(1000)) / 8;  // exact, often integral: "2.0"
+      case 1:
+        return std::uniform_real_distribution<double>(-1e6, 1e6)(rng_);
+      case 2:
+        return std::ldexp(std::uniform_real_distribution<double>(0.5, 1)(rng_), Pick(2000) - 1000);
+      default:
+        return -std::uniform_real_distribution<double>(0, 1e-3)(rng_);
+    }
+  }
+
+  std::string RandomString() {
+    static const char* pieces[] = {"a", "key", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f",
+                                   " ", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "-0",
+                                   "longer piece of text", "$", "[", "'"};
+    std::string s;
+    int n = Pick(6);
+    for (int i = 0; i < n; ++i) s += pieces[Pick(sizeof(pieces) / sizeof(pieces[0]))];
+    return s;
+  }
+
+  std::mt19937 rng_;
+};
+
+TEST(JsonRandom, SerializeParseRoundTrip) {
+  for (uint32_t seed = 1; seed <= 500; ++seed) {
+    TreeGen gen(seed);
+    Value v = gen.Make(0);
+    std::string text = ToJson(v);
+    Result<Value> back = Parse(text);
+    ASSERT_TRUE(back.ok()) << seed << ": " << back.status().message() << "\n" << text;
+    ASSERT_TRUE(back->Equals(v)) << seed << "\n" << text;
+    ASSERT_EQ(ToJson(*back), text) << seed;  // types (int vs double) survive too
+
+    FormatOptions pretty{.indent = "  ", .newline = "\n", .space = " "};
+    Result<Value> back2 = Parse(ToJson(v, pretty));
+    ASSERT_TRUE(back2.ok()) << seed;
+    ASSERT_EQ(ToJson(*back2), text) << seed;
+
+    Value c = v.Clone();
+    ASSERT_EQ(ToJson(c), text) << seed;
+    ASSERT_LE(c.MemoryUsage(), v.MemoryUsage()) << seed;
+  }
+}
+
+TEST(JsonRandom, WildcardDescentVisitsEveryNodeOnce) {
+  for (uint32_t seed = 1; seed <= 100; ++seed) {
+    TreeGen gen(seed);
+    Value v = gen.Make(0);
+    size_t nodes = 0;
+    std::vector<const Value*> stack{&v};
+    while (!stack.empty()) {
+      const Value* n = stack.back();
+      stack.pop_back();
+      ++nodes;
+      for (const Value& c : n->items()) stack.push_back(&c);
+      for (const Member& m : n->members()) stack.push_back(&m.value);
+    }
+    EXPECT_EQ(Select(Path::Parse("$..*").value(), v).size(), nodes - 1) << seed;
+  }
+}
+
+}  // namespace
+}  // namespace shoal::json
