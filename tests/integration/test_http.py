@@ -596,3 +596,47 @@ def test_metrics_are_prometheus_text(server, port):
     assert m['shoal_shard_up{shard="0"}'] == 1 and m['shoal_shard_up{shard="1"}'] == 1
     assert 'shoal_shard_commands_processed_total{shard="1"}' in m
     assert m['shoal_http_responses_total{code="200"}'] >= 2
+
+
+# --- large answers, start-up and shutdown ------------------------------------------------------------
+
+def test_large_listing_page(port):
+    blob = "x" * 2000
+    with Http(port) as h:
+        for i in range(400):
+            assert h.json("POST", "/big", {"id": f"b{i:04d}", "blob": blob})[0] == 201
+        status, page = h.json("GET", "/big?start=0&end=400")  # About 800 KB in one answer.
+    assert status == 200 and page["total"] == 400
+    assert [d["id"] for d in page["documents"]] == [f"b{i:04d}" for i in range(400)]
+    assert all(d["blob"] == blob for d in page["documents"])
+
+
+def test_http_port_in_use_stops_start_up(tmp_path):
+    import servers
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy_port = taken.getsockname()[1]
+        done = subprocess.run(
+            [servers.shoal_bin(), "--port", str(servers.free_port()), "--bind", "127.0.0.1",
+             "--threads", "1", "--http-port", str(busy_port)],
+            capture_output=True, timeout=20, cwd=tmp_path)
+    assert done.returncode != 0
+    assert b"HTTP" in done.stdout + done.stderr and str(busy_port).encode() in (
+        done.stdout + done.stderr)
+
+
+def test_shutdown_with_http_connections_open():
+    s = start_http_shoal(threads="2")
+    try:
+        idle = Http(s.http_port)
+        assert idle.json("GET", "/health")[0] == 200  # A kept-alive connection, idle.
+        partial = socket.create_connection(("127.0.0.1", s.http_port))
+        partial.sendall(b"POST /c HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")  # Mid-request.
+        time.sleep(0.2)
+        s.proc.terminate()
+        assert s.proc.wait(10) == 0, s.log_tail()
+        partial.close()
+        idle.close()
+    finally:
+        s.cleanup()
