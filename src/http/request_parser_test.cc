@@ -31,8 +31,8 @@ TEST(RequestParserTest, BytesArriveOneByOne) {
     size_t used = 0;
     RequestParser::State s = p.Feed(std::string_view(in).substr(i, 1), &used);
     EXPECT_EQ(used, 1u);
-    EXPECT_EQ(s, i + 1 == in.size() ? RequestParser::State::kComplete
-                                    : RequestParser::State::kNeedMore);
+    EXPECT_EQ(
+        s, i + 1 == in.size() ? RequestParser::State::kComplete : RequestParser::State::kNeedMore);
   }
   EXPECT_EQ(p.request().body, "abc");
   EXPECT_FALSE(p.request().keep_alive);  // HTTP/1.0 without keep-alive.
@@ -76,8 +76,7 @@ TEST(RequestParserTest, GarbageIsA400) {
 TEST(RequestParserTest, ExpectContinue) {
   RequestParser p;
   size_t used = 0;
-  EXPECT_EQ(p.Feed("POST /c HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n",
-                   &used),
+  EXPECT_EQ(p.Feed("POST /c HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n", &used),
             RequestParser::State::kNeedMore);
   EXPECT_TRUE(p.wants_continue());
   p.ContinueSent();

@@ -473,6 +473,8 @@ def test_requirepass_needs_a_bearer_token(server, port):
             status, _, data = h.request("POST", "/command", ["PING"],
                                         headers={"Authorization": "Bearer s3cret"})
             assert status == 200 and json.loads(data) == "PONG"
+            assert h.request("GET", "/health")[0] == 200  # Probes need no password.
+            assert h.request("GET", "/metrics")[0] == 401
     finally:
         with RespConnection(server.port) as c:
             c.call("AUTH", "s3cret")
