@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include "http/resp3_to_json.h"
 #include "server/server_state.h"
@@ -52,6 +53,23 @@ std::string AllowedOrigin(std::string_view origin, bool* vary) {
   }
   *vary = true;
   return "";
+}
+
+// The Date header's value (RFC 9110 requires it from a server with a clock), formatted once per
+// second per thread.
+const std::string& HttpDate() {
+  thread_local time_t last = 0;
+  thread_local std::string text;
+  time_t now = time(nullptr);
+  if (now != last) {
+    last = now;
+    tm gmt;
+    gmtime_r(&now, &gmt);
+    char buf[64];
+    size_t n = strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &gmt);
+    text.assign(buf, n);
+  }
+  return text;
 }
 
 }  // namespace
@@ -120,6 +138,8 @@ bool SerializeResponse(const Response& r, const HttpRequest* req, std::string* o
   out->append(std::to_string(r.status));
   out->push_back(' ');
   out->append(StatusText(r.status));
+  out->append("\r\nDate: ");
+  out->append(HttpDate());
   out->append("\r\n");
   const bool has_body = r.status != 204 && r.status != 304;
   if (has_body) {

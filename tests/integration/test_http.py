@@ -275,6 +275,7 @@ def test_routes_methods_and_media_types(port):
         assert h.json("GET", "/c/%zz")[0] == 400
         status, headers, data = h.request("HEAD", "/health")
         assert status == 200 and data == b""
+        assert re.match(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$", headers["date"])
 
 
 @pytest.mark.parametrize("body,why", [
