@@ -13,8 +13,10 @@ PACKAGES=(
   redis-server redis-tools python3 python3-redis python3-pytest libhiredis-dev
   # Scripting: Lua 5.1 with the cjson and bit modules Redis embeds; SHA1 from OpenSSL
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev
+  # JSON documents (src/json): the simdjson parser
+  libsimdjson-dev
   # HTTP/JSON API: the Node.js HTTP parser, simdjson; curl and wrk for its tests and benchmarks
-  libhttp-parser-dev libsimdjson-dev curl wrk
+  libhttp-parser-dev curl wrk
 )
 
 SUDO=""

@@ -101,8 +101,8 @@ bool Authorize(HttpConnection& c, const HttpRequest& req) {
     return true;
   }
   std::string_view auth = req.Header("authorization");
-  c.authenticated = auth.size() > 7 && Lower(auth.substr(0, 7)) == "bearer " &&
-                    auth.substr(7) == pass;
+  c.authenticated =
+      auth.size() > 7 && Lower(auth.substr(0, 7)) == "bearer " && auth.substr(7) == pass;
   return c.authenticated;
 }
 
@@ -172,8 +172,8 @@ void List(HttpConnection& c, const Route& route) {
     }
     std::string head = "{\"collection\":";
     AppendJsonString(collection, &head);
-    head += absl::StrFormat(",\"start\":%d,\"end\":%d,\"total\":%d,\"documents\":[", start,
-                            end, r[0].integer);
+    head += absl::StrFormat(",\"start\":%d,\"end\":%d,\"total\":%d,\"documents\":[", start, end,
+                            r[0].integer);
     if (r.size() < 2 || r[1].elements.empty()) return c.Respond(JsonBody(200, head + "]}"));
     std::vector<std::string> mget{"JSON.MGET"};
     for (const RespValue& id : r[1].elements) mget.push_back(DocumentKey(collection, id.str));
@@ -267,10 +267,14 @@ void Command(HttpConnection& c, const HttpRequest& req) {
 
 std::string_view AllowFor(Route::Kind kind) {
   switch (kind) {
-    case Route::Kind::kCollection: return kCollectionAllow;
-    case Route::Kind::kDocument: return kDocumentAllow;
-    case Route::Kind::kCommand: return kCommandAllow;
-    default: return kReadAllow;
+    case Route::Kind::kCollection:
+      return kCollectionAllow;
+    case Route::Kind::kDocument:
+      return kDocumentAllow;
+    case Route::Kind::kCommand:
+      return kCommandAllow;
+    default:
+      return kReadAllow;
   }
 }
 
@@ -288,12 +292,14 @@ std::string RefusedOverHttp(const std::vector<std::string>& args) {
   // Commands that change the connection's state would leak into the next request on a
   // kept-alive connection; these answer only with later messages, or never.
   static const char* kRefused[] = {
-      "multi", "exec", "discard", "watch", "unwatch", "select", "hello", "auth", "quit",
-      "reset", "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
-      "sunsubscribe", "monitor", "sync", "psync", "wait", "waitaof"};
+      "multi",      "exec",        "discard",      "watch",        "unwatch",   "select",
+      "hello",      "auth",        "quit",         "reset",        "subscribe", "psubscribe",
+      "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "monitor",   "sync",
+      "psync",      "wait",        "waitaof"};
   for (const char* r : kRefused) {
     if (name == r) {
-      return "'" + args[0] + "' is not available over HTTP: it changes or needs connection "
+      return "'" + args[0] +
+             "' is not available over HTTP: it changes or needs connection "
              "state (use a RESP connection)";
     }
   }
@@ -322,7 +328,8 @@ void HandleRequest(HttpConnection& c, HttpRequest& req) {
   }
   if (req.method == HTTP_OPTIONS) return c.Respond(OptionsResponse(req, AllowFor(route.kind)));
   if (route.kind == Route::Kind::kBad) return c.Respond(ErrorResponse(400, route.error));
-  if (!Authorize(c, req)) {
+  // Readiness probes carry no credentials and /health reveals nothing.
+  if (route.kind != Route::Kind::kHealth && !Authorize(c, req)) {
     Response r = ErrorResponse(401, "authentication required (Authorization: Bearer <password>)");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return c.Respond(std::move(r));

@@ -67,9 +67,7 @@ void HttpConnection::Start() {
   home().loop().Add(fd, EPOLLIN, this);
 }
 
-std::string HttpConnection::Describe() const {
-  return Client::Describe() + " http=1";
-}
+std::string HttpConnection::Describe() const { return Client::Describe() + " http=1"; }
 
 void HttpConnection::OnEvents(uint32_t events) {
   if (closed_) return;
@@ -80,7 +78,9 @@ void HttpConnection::OnEvents(uint32_t events) {
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
     if (ReadSome() == ReadResult::kEof) {
       peer_closed_ = true;
-      if (lingering_ || (!busy_ && !parser_.in_request() && in_.empty())) {
+      // Nothing left to answer (or already closing): done. Otherwise answer first.
+      if (lingering_ ||
+          (!busy_ && !parser_.in_request() && in_.empty() && out_sent_ == http_out_.size())) {
         Close();
         return;
       }
@@ -271,8 +271,7 @@ void HttpConnection::PollShards(std::function<std::string(shard::Shard&)> fn, in
 void HttpConnection::WriteOut() {
   server::ThreadState& ts = server::ThreadState::Get();
   while (out_sent_ < http_out_.size()) {
-    ssize_t n = send(fd, http_out_.data() + out_sent_, http_out_.size() - out_sent_,
-                     MSG_NOSIGNAL);
+    ssize_t n = send(fd, http_out_.data() + out_sent_, http_out_.size() - out_sent_, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN) break;
       if (errno == EINTR) continue;
@@ -325,6 +324,10 @@ void HttpConnection::CheckTimeouts(int64_t now_ms) {
     return;
   }
   server::Config& config = server::ServerState::Get().config;
+  if (close_after_write_) {  // A final answer the peer does not read: give up on it.
+    if (now_ms - last_activity_ms_ > config.http_keepalive_timeout.load() * 1000) Close();
+    return;
+  }
   if (!busy_ && request_start_ms_ != 0 &&
       now_ms - request_start_ms_ > config.http_timeout.load() * 1000) {
     SHOAL_LOG(kVerbose, "HTTP: request from %s not complete after %ds", peer_addr,

@@ -56,8 +56,7 @@ class HttpConnection final : public server::Client, private shard::Watcher {
   void RunCommands(std::vector<std::vector<std::string>> commands, RepliesFn done);
   // Runs `fn` on every shard's thread (each returns a string) and calls `done` here with the
   // results once all answered, or after `timeout_ms` with the ones that did.
-  void PollShards(std::function<std::string(shard::Shard&)> fn, int64_t timeout_ms,
-                  PollFn done);
+  void PollShards(std::function<std::string(shard::Shard&)> fn, int64_t timeout_ms, PollFn done);
   // Answers the current request; the next pipelined one is read after it.
   void Respond(Response r);
 
@@ -100,14 +99,14 @@ class HttpConnection final : public server::Client, private shard::Watcher {
   RepliesFn commands_done_;
   bool waiting_ = false;  // The Dispatcher owes us a ResumeAfterAsync.
 
-  bool busy_ = false;              // A request is being answered.
+  bool busy_ = false;  // A request is being answered.
   bool close_after_write_ = false;
-  bool lingering_ = false;         // Write side shut; discarding input until EOF or a deadline.
+  bool lingering_ = false;  // Write side shut; discarding input until EOF or a deadline.
   bool peer_closed_ = false;
   bool closed_ = false;
   bool destroy_scheduled_ = false;
   uint32_t interest_ = 0;
-  int64_t request_start_ms_ = 0;   // First byte of the request being received; 0 when none.
+  int64_t request_start_ms_ = 0;  // First byte of the request being received; 0 when none.
   int64_t last_activity_ms_ = 0;
   int64_t linger_deadline_ms_ = 0;
 };

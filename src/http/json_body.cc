@@ -22,8 +22,10 @@ std::string Describe(simdjson::error_code e) {
 
 std::string NumberText(simdjson::dom::element e) {
   switch (e.type()) {
-    case simdjson::dom::element_type::INT64: return std::to_string(int64_t(e));
-    case simdjson::dom::element_type::UINT64: return std::to_string(uint64_t(e));
+    case simdjson::dom::element_type::INT64:
+      return std::to_string(int64_t(e));
+    case simdjson::dom::element_type::UINT64:
+      return std::to_string(uint64_t(e));
     default: {
       char buf[64];
       auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), double(e));

@@ -11,7 +11,7 @@ namespace shoal::http {
 struct ObjectBody {
   std::string error;  // Non-empty: the body is not a JSON object (why, for a 400).
   bool has_id = false;
-  std::string id;     // The "id" member as text (a string, or an integer's digits).
+  std::string id;        // The "id" member as text (a string, or an integer's digits).
   std::string id_error;  // Non-empty: "id" is present but neither a string nor an integer.
 };
 

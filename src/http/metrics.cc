@@ -120,11 +120,9 @@ std::string PrometheusText(std::string_view info_text, const HttpConnection::Pol
   w.Sample("shoal_connected_clients", "protocol=\"http\"", std::to_string(http_connections));
   w.One("shoal_blocked_clients", "gauge", "Clients waiting in a blocking command.", info,
         "blocked_clients");
-  w.One("shoal_used_memory_bytes", "gauge", "Bytes allocated by the server.", info,
-        "used_memory");
+  w.One("shoal_used_memory_bytes", "gauge", "Bytes allocated by the server.", info, "used_memory");
   w.One("shoal_used_memory_rss_bytes", "gauge", "Resident set size.", info, "used_memory_rss");
-  w.One("shoal_used_memory_peak_bytes", "gauge", "Peak of used memory.", info,
-        "used_memory_peak");
+  w.One("shoal_used_memory_peak_bytes", "gauge", "Peak of used memory.", info, "used_memory_peak");
   w.One("shoal_maxmemory_bytes", "gauge", "The maxmemory setting (0: none).", info, "maxmemory");
   w.One("shoal_commands_processed_total", "counter", "Commands run.", info,
         "total_commands_processed");
@@ -137,10 +135,8 @@ std::string PrometheusText(std::string_view info_text, const HttpConnection::Pol
   w.One("shoal_expired_keys_total", "counter", "Keys removed by expiry.", info, "expired_keys");
   w.One("shoal_keyspace_hits_total", "counter", "Lookups that found their key.", info,
         "keyspace_hits");
-  w.One("shoal_keyspace_misses_total", "counter", "Lookups that missed.", info,
-        "keyspace_misses");
-  w.One("shoal_error_replies_total", "counter", "Error replies sent.", info,
-        "total_error_replies");
+  w.One("shoal_keyspace_misses_total", "counter", "Lookups that missed.", info, "keyspace_misses");
+  w.One("shoal_error_replies_total", "counter", "Error replies sent.", info, "total_error_replies");
 
   w.Family("shoal_command_calls_total", "counter", "Calls per command.");
   for (auto& [cmd, f] : cmdstats) {
@@ -203,8 +199,8 @@ std::string PrometheusText(std::string_view info_text, const HttpConnection::Pol
       }
     }
   };
-  per_shard("shoal_shard_commands_processed_total", "counter",
-            "Commands run by each shard thread.", 0);
+  per_shard("shoal_shard_commands_processed_total", "counter", "Commands run by each shard thread.",
+            0);
   per_shard("shoal_shard_keys", "gauge", "Keys held by each shard, all databases.", 1);
   per_shard("shoal_shard_tasks_total", "counter", "Messages from other threads run by each shard.",
             2);

@@ -9,8 +9,7 @@ namespace shoal::http {
 namespace {
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -146,14 +145,19 @@ int RequestParser::OnHeaderValue(http_parser* p, const char* at, size_t len) {
 int RequestParser::OnHeadersComplete(http_parser* p) {
   auto* self = static_cast<RequestParser*>(p->data);
   HttpRequest& r = self->request_;
+  if (p->http_major != 1) return self->Fail(505, "only HTTP/1.0 and HTTP/1.1 are served");
+  // WebSocket and other upgrades (and CONNECT) would hand the socket to another protocol.
+  if (p->upgrade || p->method == HTTP_CONNECT) {
+    return self->Fail(400, "protocol upgrades are not supported");
+  }
   r.method = static_cast<http_method>(p->method);
   r.keep_alive = http_should_keep_alive(p) != 0;
   r.expect_continue = EqualsNoCase(r.Header("expect"), "100-continue");
   // Content-Length is known up front: refuse before reading any of the body. (The library sets
   // content_length to ULLONG_MAX when the header is absent.)
   if (p->content_length != ULLONG_MAX && p->content_length > self->max_body_bytes_) {
-    return self->Fail(413, "request body too large (limit " +
-                               std::to_string(self->max_body_bytes_) + " bytes)");
+    return self->Fail(
+        413, "request body too large (limit " + std::to_string(self->max_body_bytes_) + " bytes)");
   }
   if (p->content_length != ULLONG_MAX) r.body.reserve(static_cast<size_t>(p->content_length));
   self->headers_done_ = true;
@@ -163,8 +167,8 @@ int RequestParser::OnHeadersComplete(http_parser* p) {
 int RequestParser::OnBody(http_parser* p, const char* at, size_t len) {
   auto* self = static_cast<RequestParser*>(p->data);
   if (self->request_.body.size() + len > self->max_body_bytes_) {  // Chunked bodies.
-    return self->Fail(413, "request body too large (limit " +
-                               std::to_string(self->max_body_bytes_) + " bytes)");
+    return self->Fail(
+        413, "request body too large (limit " + std::to_string(self->max_body_bytes_) + " bytes)");
   }
   self->request_.body.append(at, len);
   return 0;

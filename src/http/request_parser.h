@@ -26,7 +26,7 @@ struct HttpRequest {
   std::string url;  // As sent: path and query, percent-encoded.
   std::vector<std::pair<std::string, std::string>> headers;  // Names in lower case.
   std::string body;
-  bool keep_alive = true;  // HTTP/1.1 unless "Connection: close"; HTTP/1.0 only if asked.
+  bool keep_alive = true;        // HTTP/1.1 unless "Connection: close"; HTTP/1.0 only if asked.
   bool expect_continue = false;  // "Expect: 100-continue".
 
   // The first header named `name` (lower case), or empty.
@@ -38,9 +38,9 @@ struct HttpRequest {
 class RequestParser {
  public:
   enum class State : uint8_t {
-    kNeedMore,    // All bytes consumed; no complete request yet.
-    kComplete,    // request() is complete; `consumed` bytes of input belong to it.
-    kError,       // error_status()/error_message() say why. Answer and close.
+    kNeedMore,  // All bytes consumed; no complete request yet.
+    kComplete,  // request() is complete; `consumed` bytes of input belong to it.
+    kError,     // error_status()/error_message() say why. Answer and close.
   };
 
   RequestParser();

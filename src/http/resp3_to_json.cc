@@ -71,10 +71,14 @@ size_t Parse(std::string_view buf, size_t pos, RespValue* out, int depth) {
     return p;
   };
   switch (type) {
-    case '+': return simple(T::kSimple);
-    case '-': return simple(T::kError);
-    case ',': return simple(T::kDouble);
-    case '(': return simple(T::kBigNumber);
+    case '+':
+      return simple(T::kSimple);
+    case '-':
+      return simple(T::kError);
+    case ',':
+      return simple(T::kDouble);
+    case '(':
+      return simple(T::kBigNumber);
     case ':':
       out->type = T::kInteger;
       return ParseInt(line, &out->integer) ? next : 0;
@@ -85,24 +89,31 @@ size_t Parse(std::string_view buf, size_t pos, RespValue* out, int depth) {
     case '_':
       out->type = T::kNull;
       return next;
-    case '$': return blob(T::kBulk);
-    case '!': return blob(T::kError);
+    case '$':
+      return blob(T::kBulk);
+    case '!':
+      return blob(T::kError);
     case '=': {
       size_t end = blob(T::kVerbatim);
       if (end != 0 && out->str.size() >= 4 && out->str[3] == ':') out->str.erase(0, 4);
       return end;
     }
-    case '*': return aggregate(T::kArray, 1, out);
-    case '~': return aggregate(T::kSet, 1, out);
-    case '>': return aggregate(T::kPush, 1, out);
-    case '%': return aggregate(T::kMap, 2, out);
+    case '*':
+      return aggregate(T::kArray, 1, out);
+    case '~':
+      return aggregate(T::kSet, 1, out);
+    case '>':
+      return aggregate(T::kPush, 1, out);
+    case '%':
+      return aggregate(T::kMap, 2, out);
     case '|': {
       RespValue attributes;
       size_t after = aggregate(T::kMap, 2, &attributes);
       if (after == 0) return 0;
       return Parse(buf, after, out, depth + 1);
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -199,13 +210,27 @@ void AppendJsonString(std::string_view s, std::string* out) {
       continue;
     }
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default:
         out->append("\\u00");
         out->push_back(kHex[c >> 4]);

@@ -21,12 +21,23 @@ namespace shoal::http {
 
 struct RespValue {
   enum class Type : uint8_t {
-    kSimple, kError, kInteger, kBulk, kNull, kArray, kMap, kSet, kPush, kDouble, kBool,
-    kBigNumber, kVerbatim,
+    kSimple,
+    kError,
+    kInteger,
+    kBulk,
+    kNull,
+    kArray,
+    kMap,
+    kSet,
+    kPush,
+    kDouble,
+    kBool,
+    kBigNumber,
+    kVerbatim,
   };
   Type type = Type::kNull;
-  std::string str;  // Strings, errors, double and big number text.
-  int64_t integer = 0;  // Integers; booleans as 0/1.
+  std::string str;                  // Strings, errors, double and big number text.
+  int64_t integer = 0;              // Integers; booleans as 0/1.
   std::vector<RespValue> elements;  // Aggregates; a map holds key, value, key, value...
 
   bool is_null() const { return type == Type::kNull; }
@@ -35,8 +46,7 @@ struct RespValue {
     return type == Type::kSimple || type == Type::kBulk || type == Type::kVerbatim;
   }
   bool is_aggregate() const {
-    return type == Type::kArray || type == Type::kMap || type == Type::kSet ||
-           type == Type::kPush;
+    return type == Type::kArray || type == Type::kMap || type == Type::kSet || type == Type::kPush;
   }
 };
 

@@ -39,7 +39,7 @@ TEST(Resp3ToJsonTest, Aggregates) {
 
 TEST(Resp3ToJsonTest, BytesThatAreNotUtf8BecomeReplacementCharacters) {
   EXPECT_EQ(ToJson("$3\r\na\xff\x01\r\n"), "\"a\\ufffd\\u0001\"");
-  EXPECT_EQ(ToJson("$2\r\n\xc3\xa9\r\n"), "\"\xc3\xa9\"");  // Valid: kept.
+  EXPECT_EQ(ToJson("$2\r\n\xc3\xa9\r\n"), "\"\xc3\xa9\"");                   // Valid: kept.
   EXPECT_EQ(ToJson("$3\r\n\xed\xa0\x80\r\n"), "\"\\ufffd\\ufffd\\ufffd\"");  // A surrogate.
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include "http/resp3_to_json.h"
 #include "server/server_state.h"
@@ -30,8 +31,7 @@ std::vector<std::string> SplitList(std::string_view s) {
 }
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -55,28 +55,65 @@ std::string AllowedOrigin(std::string_view origin, bool* vary) {
   return "";
 }
 
+// The Date header's value (RFC 9110 requires it from a server with a clock), formatted once per
+// second per thread.
+const std::string& HttpDate() {
+  thread_local time_t last = 0;
+  thread_local std::string text;
+  time_t now = time(nullptr);
+  if (now != last) {
+    last = now;
+    tm gmt;
+    gmtime_r(&now, &gmt);
+    char buf[64];
+    size_t n = strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &gmt);
+    text.assign(buf, n);
+  }
+  return text;
+}
+
 }  // namespace
 
 const char* StatusText(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
@@ -101,6 +138,8 @@ bool SerializeResponse(const Response& r, const HttpRequest* req, std::string* o
   out->append(std::to_string(r.status));
   out->push_back(' ');
   out->append(StatusText(r.status));
+  out->append("\r\nDate: ");
+  out->append(HttpDate());
   out->append("\r\n");
   const bool has_body = r.status != 204 && r.status != 304;
   if (has_body) {

@@ -45,8 +45,8 @@ std::string PercentEncode(std::string_view s) {
   std::string out;
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
-    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved) {
       out.push_back(ch);
     } else {
@@ -91,8 +91,9 @@ Route ParseRoute(std::string_view url) {
   if (!collection || !ValidCollection(*collection) || *collection == "health" ||
       *collection == "metrics" || *collection == "command") {
     r.kind = Route::Kind::kBad;
-    r.error = "invalid collection name (1 to 100 of A-Z a-z 0-9 _ . -; not health, metrics or "
-              "command)";
+    r.error =
+        "invalid collection name (1 to 100 of A-Z a-z 0-9 _ . -; not health, metrics or "
+        "command)";
     return r;
   }
   r.collection = std::move(*collection);
@@ -124,9 +125,7 @@ std::string DocumentKey(std::string_view collection, std::string_view id) {
   return key;
 }
 
-std::string IndexKey(std::string_view collection) {
-  return "_idx:" + std::string(collection);
-}
+std::string IndexKey(std::string_view collection) { return "_idx:" + std::string(collection); }
 
 std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
   while (!query.empty()) {

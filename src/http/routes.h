@@ -20,8 +20,15 @@ constexpr size_t kMaxCollectionLength = 100;
 constexpr size_t kMaxIdLength = 200;
 
 struct Route {
-  enum class Kind : uint8_t { kNotFound, kBad, kHealth, kMetrics, kCommand, kCollection,
-                              kDocument };
+  enum class Kind : uint8_t {
+    kNotFound,
+    kBad,
+    kHealth,
+    kMetrics,
+    kCommand,
+    kCollection,
+    kDocument
+  };
   Kind kind = Kind::kNotFound;
   std::string collection;
   std::string id;
