@@ -646,11 +646,13 @@ def json_capacity_table(results: dict) -> str:
     if len(lines) == 2:
         return "(No JSON.SET/JSON.GET samples from a Shoal.)"
     return (f"JSON.SET/JSON.GET of the 1 KB document per shard thread (target ≥ "
-            f"{JSON_TARGET_OPS:,} ops/s per shard thread with pipelining). On this machine one "
-            "core holds the client, which saturates first (client CPU near 100%), so ops/s is a "
-            "floor; capacity per thread = 1 / (server CPU seconds per request), the rate one "
-            "shard thread reaches when the server core is all its own (a two-thread Shoal on one "
-            "core pays its hand-overs in that figure):\n\n" + "\n".join(lines))
+            f"{JSON_TARGET_OPS:,} ops/s per shard thread with pipelining). ops/s stops where "
+            "the server's core or the client's saturates (server and client CPU columns; on this "
+            "2-core machine the client takes one core, and a two-thread Shoal shares the other), "
+            "so the second figure is the capacity per thread = 1 / (server CPU seconds per "
+            "request): the rate one shard thread reaches with a core of its own and enough "
+            "clients (a two-thread Shoal on one core pays its hand-overs in it):\n\n"
+            + "\n".join(lines))
 
 
 def json_over_string_table(results: dict) -> str:
