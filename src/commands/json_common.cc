@@ -103,11 +103,7 @@ void ReplyResp(protocol::ReplyBuilder& r, const json::Value& v) {
   }
 }
 
-void RecountJson(const storage::Value& v) {
-  storage::JsonObject& obj = storage::JsonOf(v);
-  int64_t now = static_cast<int64_t>(sizeof(storage::JsonObject) + obj.root.HeapUsage());
-  storage::AdjustJsonBytes(v, now - obj.accounted);
-}
+void RecountJson(const storage::Value& v) { storage::RecountJsonBytes(v); }
 
 int64_t SlotBytes(const json::Value& v, bool object_member) {
   return static_cast<int64_t>(v.MemoryUsage() + (object_member ? sizeof(json::Value) : 0));

@@ -5,6 +5,9 @@
 // changed with AdjustJsonBytes (a delta it measured on the subtrees it touched, so a write costs
 // in proportion to what it changes, not to the document); freeing takes back exactly what the
 // object was accounted for, so the process-wide total never drifts from the sum over live keys.
+// Deltas miss what containers reserve as they grow, so once the changes since the last exact
+// count add up to a quarter of the document, the document is counted again (amortized O(1) per
+// changed byte); the figure stays within about that much of the truth.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,7 @@ namespace shoal::storage {
 struct JsonObject {
   json::Value root;
   int64_t accounted = 0;  // Bytes this document adds to used_memory_json.
+  int64_t churn = 0;      // Sum of |delta| since the last exact count.
 };
 
 // A kJson value owning `root`, accounted in full.
@@ -28,6 +32,9 @@ inline json::Value& JsonRoot(const Value& v) { return JsonOf(v).root; }
 
 // Adds `delta` bytes to the document's (and the process's) JSON memory.
 void AdjustJsonBytes(const Value& v, int64_t delta);
+
+// Counts the document again, exactly (after a change too scattered to measure locally).
+void RecountJsonBytes(const Value& v);
 
 // Replaces the whole tree of `v` (JSON.SET at the root of an existing key), re-accounting it.
 void ReplaceJsonRoot(const Value& v, json::Value root);
