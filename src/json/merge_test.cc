@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "json/parse.h"
 #include "json/serialize.h"
 
@@ -42,14 +43,16 @@ TEST(JsonMergePatch, Rfc7386AppendixA) {
 
 // RFC 7386 section 3's example document.
 TEST(JsonMergePatch, Rfc7386Section3) {
-  EXPECT_EQ(Merge(R"({"title":"Goodbye!","author":{"givenName":"John","familyName":"Doe"},"tags":["example","sample"],"content":"This will be unchanged"})",
-                  R"({"title":"Hello!","phoneNumber":"+01-123-456-7890","author":{"familyName":null},"tags":["example"]})"),
-            R"({"title":"Hello!","author":{"givenName":"John"},"tags":["example"],"content":"This will be unchanged","phoneNumber":"+01-123-456-7890"})");
+  EXPECT_EQ(
+      Merge(
+          R"({"title":"Goodbye!","author":{"givenName":"John","familyName":"Doe"},"tags":["example","sample"],"content":"This will be unchanged"})",
+          R"({"title":"Hello!","phoneNumber":"+01-123-456-7890","author":{"familyName":null},"tags":["example"]})"),
+      R"({"title":"Hello!","author":{"givenName":"John"},"tags":["example"],"content":"This will be unchanged","phoneNumber":"+01-123-456-7890"})");
 }
 
 TEST(JsonMergePatch, LargeObjectsStayIndexed) {
   Value t = Value::Object();
-  for (int i = 0; i < 100; ++i) t.Set("k" + std::to_string(i), Value(i));
+  for (int i = 0; i < 100; ++i) t.Set(absl::StrCat("k", i), Value(i));
   Value p = Parse(R"({"k5":null,"k50":{"x":1},"new":true})").value();
   MergePatch(t, p);
   EXPECT_EQ(t.size(), 100u);

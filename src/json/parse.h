@@ -25,4 +25,9 @@ inline constexpr int kDefaultMaxDepth = 128;
 // deep (serde_json's limit of 128 accepts 127 nested arrays and rejects 128).
 Result<Value> Parse(std::string_view text, int max_depth = kDefaultMaxDepth);
 
+// The careful parser alone: a plain recursive-descent parser with serde_json's rules, which
+// Parse() falls back to for error texts and for numbers simdjson reads differently. Slower;
+// exposed so tests can check both parsers agree.
+Result<Value> ParseCarefully(std::string_view text, int max_depth = kDefaultMaxDepth);
+
 }  // namespace shoal::json

@@ -98,9 +98,7 @@ TEST(JsonParse, ErrorsHaveSerdeWordingAndPosition) {
 }
 
 TEST(JsonParse, DepthLimitAsSerdeJson) {
-  auto nested = [](int depth) {
-    return std::string(depth, '[') + std::string(depth, ']');
-  };
+  auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
   EXPECT_EQ(ErrorOf(nested(127)), "ok");
   EXPECT_EQ(ErrorOf(nested(128)), "recursion limit exceeded at line 1 column 128");
   EXPECT_EQ(ErrorOf(nested(100000)), "recursion limit exceeded at line 1 column 128");
@@ -111,6 +109,17 @@ TEST(JsonParse, DepthLimitAsSerdeJson) {
   objs += "1";
   for (int i = 0; i < 200; ++i) objs += "}";
   EXPECT_NE(ErrorOf(objs).find("recursion limit exceeded"), std::string::npos);
+}
+
+TEST(JsonParse, BigDocumentsUseTheirOwnParser) {
+  std::string big = "[";
+  for (int i = 0; i < 300000; ++i) big += "\"item\",";
+  big += "1]";
+  ASSERT_GT(big.size(), 1u << 20);
+  Result<Value> v = Parse(big);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->size(), 300001u);
+  EXPECT_EQ(RoundTrip("[1,2]"), "[1,2]");  // the shared parser still works afterwards
 }
 
 }  // namespace

@@ -78,10 +78,10 @@ class Path {
 
 // A match with its location, for changing the document in place.
 struct Match {
-  Value* value;     // the matched value
-  Value* parent;    // the array or object holding it; nullptr when the match is the root
-  uint32_t index;   // its position in parent: array index, or member index in members()
-  uint32_t depth;   // steps from the root (0 for the root)
+  Value* value;    // the matched value
+  Value* parent;   // the array or object holding it; nullptr when the match is the root
+  uint32_t index;  // its position in parent: array index, or member index in members()
+  uint32_t depth;  // steps from the root (0 for the root)
 };
 
 // All matches of `path` in `root`, in RedisJSON's order. Duplicates are kept (RedisJSON keeps

@@ -136,7 +136,8 @@ struct PathEvaluator {
   // An evaluated operand: a literal, a single value from the document, or nothing (a path
   // with zero or several matches).
   struct Operand {
-    enum class Kind { kInvalid, kInt, kDouble, kString, kBool, kNull, kValue } kind;
+    enum class Kind { kInvalid, kInt, kDouble, kString, kBool, kNull, kValue };
+    Kind kind = Kind::kInvalid;
     int64_t i = 0;
     double d = 0;
     std::string_view s;
@@ -145,7 +146,7 @@ struct PathEvaluator {
   };
 
   Operand EvalTerm(const FilterTerm& t, const Value& current) {
-    Operand o{Operand::Kind::kInvalid};
+    Operand o;
     switch (t.kind) {
       case FilterTerm::Kind::kInt:
         o.kind = Operand::Kind::kInt;
@@ -168,8 +169,7 @@ struct PathEvaluator {
         return o;
       case FilterTerm::Kind::kCurrent:
       case FilterTerm::Kind::kRoot: {
-        Value* base =
-            t.kind == FilterTerm::Kind::kCurrent ? const_cast<Value*>(&current) : root;
+        Value* base = t.kind == FilterTerm::Kind::kCurrent ? const_cast<Value*>(&current) : root;
         if (t.path.empty()) {
           o.kind = Operand::Kind::kValue;
           o.v = base;
@@ -224,7 +224,8 @@ struct PathEvaluator {
     using K = Operand::Kind;
     auto sign = [](auto x, auto y) { return x < y ? -1 : (y < x ? 1 : 0); };
     if (a.kind == K::kInt && b.kind == K::kInt) return sign(a.i, b.i);
-    if ((a.kind == K::kInt || a.kind == K::kDouble) && (b.kind == K::kInt || b.kind == K::kDouble)) {
+    if ((a.kind == K::kInt || a.kind == K::kDouble) &&
+        (b.kind == K::kInt || b.kind == K::kDouble)) {
       double x = a.kind == K::kInt ? static_cast<double>(a.i) : a.d;
       double y = b.kind == K::kInt ? static_cast<double>(b.i) : b.d;
       if (x > y) return 1;

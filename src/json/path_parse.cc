@@ -55,9 +55,9 @@ const char* RuleName(Rule r) {
 }
 
 bool IsLiteralChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_' || c == '`' || c == '~' || c == '+' || c == '#' || c == '%' ||
-         c == '$' || c == '^' || c == '/' || c == ':';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '`' || c == '~' || c == '+' || c == '#' || c == '%' || c == '$' ||
+         c == '^' || c == '/' || c == ':';
 }
 
 class PathParser {
@@ -690,8 +690,8 @@ size_t Path::step_count() const { return steps_.size(); }
 Result<Path> Path::Parse(std::string_view text) {
   Path p;
   p.original_.assign(text);
-  bool jsonpath = !text.empty() && text[0] == '$' &&
-                  (text.size() == 1 || text[1] == '.' || text[1] == '[');
+  bool jsonpath =
+      !text.empty() && text[0] == '$' && (text.size() == 1 || text[1] == '.' || text[1] == '[');
   if (jsonpath) {
     p.jsonpath_.assign(text);
   } else {

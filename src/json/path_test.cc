@@ -60,7 +60,8 @@ TEST(JsonPath, GoessnerBookstore) {
   EXPECT_EQ(Get(kStore, "$..book[0,1].title"), R"(["Sayings of the Century","Sword of Honour"])");
   EXPECT_EQ(Get(kStore, "$..book[:2].title"), R"(["Sayings of the Century","Sword of Honour"])");
   EXPECT_EQ(Get(kStore, "$..book[?(@.isbn)].title"), R"(["Moby Dick","The Lord of the Rings"])");
-  EXPECT_EQ(Get(kStore, "$..book[?(@.price<10)].title"), R"(["Sayings of the Century","Moby Dick"])");
+  EXPECT_EQ(Get(kStore, "$..book[?(@.price<10)].title"),
+            R"(["Sayings of the Century","Moby Dick"])");
   EXPECT_EQ(Get(kStore, "$..book[?(@.price < 10 && @.category == \"fiction\")].title"),
             R"(["Moby Dick"])");
   EXPECT_EQ(Get(kStore, "$..book[?(@.price > 20 || @.category == 'reference')].title"),
@@ -77,8 +78,9 @@ TEST(JsonPath, RedisJsonDocExamples) {
             R"(["Noise-cancelling Bluetooth headphones","Wireless earbuds","Mic headset"])");
   EXPECT_EQ(Get(kInventory, "$..headphones[*].name"),
             R"(["Noise-cancelling Bluetooth headphones","Wireless earbuds","Mic headset"])");
-  EXPECT_EQ(Get(kInventory, "$..name"),
-            R"(["Noise-cancelling Bluetooth headphones","Wireless earbuds","Mic headset","Wireless keyboard","USB-C keyboard"])");
+  EXPECT_EQ(
+      Get(kInventory, "$..name"),
+      R"(["Noise-cancelling Bluetooth headphones","Wireless earbuds","Mic headset","Wireless keyboard","USB-C keyboard"])");
   EXPECT_EQ(Get(kInventory, "$..headphones[0:2].name"),
             R"(["Noise-cancelling Bluetooth headphones","Wireless earbuds"])");
   EXPECT_EQ(Get(kInventory, "$..headphones[?(@.price<70&&@.wireless==true)].id"), "[12346]");
@@ -99,7 +101,7 @@ TEST(JsonPath, RegexAgainstAPathValue) {
   EXPECT_EQ(Get(doc, "$.k[?(@.c =~ @.p)].c"), R"(["Bluetooth"])");
   EXPECT_EQ(Get(doc, "$.k[?(@.c =~ 'B')].c"), R"(["Bluetooth","USB-C"])");
   EXPECT_EQ(Get(doc, "$.k[?(@.c =~ '^B')].c"), R"(["Bluetooth"])");
-  EXPECT_EQ(Get(doc, "$.k[?(@.c =~ '(')].c"), "[]");  // invalid regex: no match
+  EXPECT_EQ(Get(doc, "$.k[?(@.c =~ '(')].c"), "[]");           // invalid regex: no match
   EXPECT_EQ(Get(R"([1,"1"])", "$[?(@ =~ '1')]"), R"(["1"])");  // non-strings never match
 }
 
@@ -159,7 +161,8 @@ TEST(JsonPath, FilterSemantics) {
   EXPECT_EQ(Get("[1,2,3]", "$..[?@>=1]"), "[1,2,3]");
   EXPECT_EQ(Get(R"({"a":[1,2,3]})", "$..[?@>=1]"), "[1,2,3]");
   // Numbers compare across int/double; other mixed types are never equal or ordered.
-  std::string keys = R"([{"key":0},{"key":42},{"key":42.0},{"key":42.0001},{"key":"42"},{"some":1}])";
+  std::string keys =
+      R"([{"key":0},{"key":42},{"key":42.0},{"key":42.0001},{"key":"42"},{"some":1}])";
   EXPECT_EQ(Get(keys, "$[?(@['key']==42)]"), R"([{"key":42},{"key":42.0}])");
   EXPECT_EQ(Get(keys, "$[?(@.key>=42)].key"), "[42,42.0,42.0001]");
   EXPECT_EQ(Get(keys, "$[?(@.key!=42)].key"), R"([0,42.0001,"42"])");  // missing: no value
@@ -178,8 +181,7 @@ TEST(JsonPath, FilterSemantics) {
   std::string nums = R"([{"a":1,"b":1},{"a":1,"b":2},{"a":2,"b":1},{"a":2,"b":2}])";
   EXPECT_EQ(Get(nums, "$[?(@.a==1 || @.a==2 && @.b==2)]"),
             R"([{"a":1,"b":1},{"a":1,"b":2},{"a":2,"b":2}])");
-  EXPECT_EQ(Get(nums, "$[?((@.a==1 || @.a==2) && @.b==2)]"),
-            R"([{"a":1,"b":2},{"a":2,"b":2}])");
+  EXPECT_EQ(Get(nums, "$[?((@.a==1 || @.a==2) && @.b==2)]"), R"([{"a":1,"b":2},{"a":2,"b":2}])");
   EXPECT_EQ(Get(nums, "$[?(!(@.a==1))]"), R"([{"a":2,"b":1},{"a":2,"b":2}])");
   // Nested filters and a relative path with several results (not a single value: false).
   std::string books =

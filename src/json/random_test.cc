@@ -62,9 +62,24 @@ class TreeGen {
   }
 
   std::string RandomString() {
-    static const char* pieces[] = {"a", "key", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f",
-                                   " ", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "-0",
-                                   "longer piece of text", "$", "[", "'"};
+    static const char* pieces[] = {"a",
+                                   "key",
+                                   "\"",
+                                   "\\",
+                                   "/",
+                                   "\n",
+                                   "\t",
+                                   "\x01",
+                                   "\x1f",
+                                   " ",
+                                   "\xC3\xA9",
+                                   "\xE2\x82\xAC",
+                                   "\xF0\x9F\x98\x80",
+                                   "-0",
+                                   "longer piece of text",
+                                   "$",
+                                   "[",
+                                   "'"};
     std::string s;
     int n = Pick(6);
     for (int i = 0; i < n; ++i) s += pieces[Pick(sizeof(pieces) / sizeof(pieces[0]))];
@@ -110,6 +125,66 @@ TEST(JsonRandom, WildcardDescentVisitsEveryNodeOnce) {
     }
     EXPECT_EQ(Select(Path::Parse("$..*").value(), v).size(), nodes - 1) << seed;
   }
+}
+
+// Mutated JSON texts: the fast path (simdjson) and the careful parser must agree on what is
+// valid and on the values; path texts must never crash the path parser.
+TEST(JsonRandom, FastAndCarefulParsersAgree) {
+  std::mt19937 rng(7);
+  const char alphabet[] = "{}[],:\"\\ -+.eE0123456789tfnulrsa\x01\x7f\xc3\xa9\xff\xed\xa0";
+  int accepted = 0, rejected = 0;
+  for (uint32_t seed = 1; seed <= 3000; ++seed) {
+    TreeGen gen(seed);
+    std::string text = ToJson(gen.Make(0));
+    int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      size_t pos = rng() % text.size();
+      char c = alphabet[rng() % (sizeof(alphabet) - 1)];
+      switch (rng() % 3) {
+        case 0:
+          text[pos] = c;
+          break;
+        case 1:
+          text.insert(pos, 1, c);
+          break;
+        default:
+          text.erase(pos, 1);
+      }
+    }
+    Result<Value> fast = Parse(text);
+    Result<Value> careful = ParseCarefully(text);
+    ASSERT_EQ(fast.ok(), careful.ok()) << text << "\n"
+                                       << (fast.ok() ? careful : fast).status().message();
+    if (fast.ok()) {
+      ++accepted;
+      ASSERT_EQ(ToJson(*fast), ToJson(*careful)) << text;
+    } else {
+      ++rejected;
+      ASSERT_EQ(fast.status().message(), careful.status().message()) << text;
+    }
+  }
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(rejected, 100);
+}
+
+TEST(JsonRandom, PathParserSurvivesGarbage) {
+  std::mt19937 rng(11);
+  const char alphabet[] = "$.[]()?@*:,'\"=!<>&|~ab01-9 \\";
+  Value doc = Parse(R"({"a":[1,{"b":"x"}],"c":{"a":2}})").value();
+  int valid = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string p = "$";
+    int n = static_cast<int>(rng() % 16);
+    for (int j = 0; j < n; ++j) p += alphabet[rng() % (sizeof(alphabet) - 1)];
+    Result<Path> path = Path::Parse(p);
+    if (!path.ok()) {
+      EXPECT_EQ(path.status().message().rfind("Error occurred on position ", 0), 0u) << p;
+      continue;
+    }
+    ++valid;
+    Select(*path, doc);  // must not crash
+  }
+  EXPECT_GT(valid, 100);
 }
 
 }  // namespace

@@ -19,9 +19,9 @@ namespace shoal::json {
 // closing bracket of a non-empty container, SPACE after each ':'; empty containers are "[]" and
 // "{}".
 struct FormatOptions {
-  std::string_view indent;
-  std::string_view newline;
-  std::string_view space;
+  std::string_view indent = {};
+  std::string_view newline = {};
+  std::string_view space = {};
   bool compact() const { return indent.empty() && newline.empty() && space.empty(); }
 };
 

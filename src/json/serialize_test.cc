@@ -53,9 +53,9 @@ TEST(JsonSerialize, StringEscapesAsSerdeJson) {
 }
 
 TEST(JsonSerialize, CompactIsDefault) {
-  EXPECT_EQ(ToJson(Parse(R"( { "a" : [ 1 , 2.0 , "x" , null , true , false , { } , [ ] ] } )")
-                       .value()),
-            R"({"a":[1,2.0,"x",null,true,false,{},[]]})");
+  EXPECT_EQ(
+      ToJson(Parse(R"( { "a" : [ 1 , 2.0 , "x" , null , true , false , { } , [ ] ] } )").value()),
+      R"({"a":[1,2.0,"x",null,true,false,{},[]]})");
   FormatOptions none;
   EXPECT_EQ(Pretty(R"({"a":[1]})", none), R"({"a":[1]})");
 }
@@ -63,7 +63,8 @@ TEST(JsonSerialize, CompactIsDefault) {
 // The layout of RedisJSON's formatter (src/formatter.rs and its tests).
 TEST(JsonSerialize, IndentNewlineSpaceLikeRedisJson) {
   FormatOptions all{.indent = "\t", .newline = "\n", .space = " "};
-  EXPECT_EQ(Pretty(R"({"a":[1,2],"b":{}})", all), "{\n\t\"a\": [\n\t\t1,\n\t\t2\n\t],\n\t\"b\": {}\n}");
+  EXPECT_EQ(Pretty(R"({"a":[1,2],"b":{}})", all),
+            "{\n\t\"a\": [\n\t\t1,\n\t\t2\n\t],\n\t\"b\": {}\n}");
   EXPECT_EQ(Pretty("[]", all), "[]");
   EXPECT_EQ(Pretty("{}", all), "{}");
   EXPECT_EQ(Pretty("[[]]", all), "[\n\t[]\n]");
@@ -89,8 +90,9 @@ TEST(JsonSerialize, JsonWriterMatchesTheTreeLayout) {
   Value a = Parse(R"({"x":[1,{}],"y":"s"})").value();
   Value b = Parse("[]").value();
   Value c = Parse("7").value();
-  for (FormatOptions opts : {FormatOptions{}, FormatOptions{.indent = "\t", .newline = "\n", .space = " "},
-                             FormatOptions{.indent = "__"}, FormatOptions{.newline = "N"}}) {
+  for (FormatOptions opts :
+       {FormatOptions{}, FormatOptions{.indent = "\t", .newline = "\n", .space = " "},
+        FormatOptions{.indent = "__"}, FormatOptions{.newline = "N"}}) {
     // [a,b,c] and {"$.a":[a],"$.b":[],"$.c":[b,c]} written piecewise equal the same trees.
     std::string got;
     JsonWriter w(&opts, &got);

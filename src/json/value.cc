@@ -1,12 +1,13 @@
 #include "json/value.h"
 
 #include <algorithm>
-#include <malloc.h>
-
+#include <atomic>
 #include <cstdlib>
+#include <mutex>
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/hash.h"
 
@@ -35,16 +36,65 @@ static_assert(sizeof(ObjectRep) % 8 == 0);
 
 namespace {
 
+// ---- Heap byte counting (see value.h): one counter per thread, summed on demand ----
+
+struct ThreadCounter;
+
+struct CounterRegistry {
+  std::mutex mu;
+  std::vector<ThreadCounter*> live;
+  std::atomic<int64_t> retired{0};  // counts of exited threads
+};
+
+CounterRegistry& Registry() {
+  static CounterRegistry* r = new CounterRegistry();  // Never destroyed: threads may outlive
+  return *r;                                          // static destruction.
+}
+
+struct ThreadCounter {
+  // Written by its thread only (plain load + store, no locked instruction); read by
+  // TotalHeapBytes() from any thread.
+  std::atomic<int64_t> bytes{0};
+  ThreadCounter() {
+    CounterRegistry& r = Registry();
+    std::lock_guard<std::mutex> lock(r.mu);
+    r.live.push_back(this);
+  }
+  ~ThreadCounter() {
+    CounterRegistry& r = Registry();
+    std::lock_guard<std::mutex> lock(r.mu);
+    r.live.erase(std::find(r.live.begin(), r.live.end(), this));
+    r.retired.fetch_add(bytes.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+};
+
+thread_local ThreadCounter t_counter;
+
+inline void Count(int64_t delta) {
+  std::atomic<int64_t>& b = t_counter.bytes;
+  b.store(b.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
+
 void* Allocate(size_t bytes) {
   void* p = std::malloc(bytes);
   if (p == nullptr) throw std::bad_alloc();  // Out of memory is fatal, as everywhere in shoal.
+  Count(static_cast<int64_t>(bytes));
   return p;
 }
-void* Reallocate(void* p, size_t bytes) {
+void* Reallocate(void* p, size_t old_bytes, size_t bytes) {
   void* q = std::realloc(p, bytes);
   if (q == nullptr) throw std::bad_alloc();
+  Count(static_cast<int64_t>(bytes) - static_cast<int64_t>(old_bytes));
   return q;
 }
+void Free(void* p, size_t bytes) {
+  if (p == nullptr) return;
+  std::free(p);
+  Count(-static_cast<int64_t>(bytes));
+}
+
+size_t ArrayBytes(size_t cap) { return sizeof(ArrayRep) + cap * sizeof(Value); }
+size_t ObjectBytes(size_t cap) { return sizeof(ObjectRep) + cap * sizeof(Member); }
 
 size_t GrowCapacity(size_t cap, size_t need) {
   size_t next = cap < 4 ? 4 : cap + cap / 2;
@@ -58,14 +108,14 @@ uint32_t IndexCapFor(uint32_t members_cap) {
 }
 
 ArrayRep* NewArrayRep(size_t cap) {
-  auto* rep = static_cast<ArrayRep*>(Allocate(sizeof(ArrayRep) + cap * sizeof(Value)));
+  auto* rep = static_cast<ArrayRep*>(Allocate(ArrayBytes(cap)));
   rep->size = 0;
   rep->cap = static_cast<uint32_t>(cap);
   return rep;
 }
 
 ObjectRep* NewObjectRep(size_t cap) {
-  auto* rep = static_cast<ObjectRep*>(Allocate(sizeof(ObjectRep) + cap * sizeof(Member)));
+  auto* rep = static_cast<ObjectRep*>(Allocate(ObjectBytes(cap)));
   rep->size = 0;
   rep->cap = static_cast<uint32_t>(cap);
   rep->index = nullptr;
@@ -78,14 +128,14 @@ ObjectRep* NewObjectRep(size_t cap) {
 // once the object passes the threshold and dropping it below.
 void RebuildIndex(ObjectRep* rep) {
   if (rep->size <= Value::kObjectIndexThreshold) {
-    std::free(rep->index);
+    Free(rep->index, rep->index_cap * sizeof(uint32_t));
     rep->index = nullptr;
     rep->index_cap = 0;
     return;
   }
   uint32_t want = IndexCapFor(rep->cap);
   if (rep->index == nullptr || rep->index_cap < want) {
-    std::free(rep->index);
+    Free(rep->index, rep->index_cap * sizeof(uint32_t));
     rep->index = static_cast<uint32_t*>(Allocate(want * sizeof(uint32_t)));
     rep->index_cap = want;
   }
@@ -183,21 +233,21 @@ void Value::InitString(std::string_view s) {
 void Value::DestroySlow() {
   switch (tag_) {
     case Tag::kHeapString:
-      std::free(ptr<char>());
+      Free(ptr<char>(), heap_len());
       break;
     case Tag::kArray: {
       ArrayRep* rep = ptr<ArrayRep>();
       Value* d = rep->data();
       for (uint32_t i = 0; i < rep->size; ++i) d[i].~Value();
-      std::free(rep);
+      Free(rep, ArrayBytes(rep->cap));
       break;
     }
     case Tag::kObject: {
       ObjectRep* rep = ptr<ObjectRep>();
       Member* d = rep->data();
       for (uint32_t i = 0; i < rep->size; ++i) d[i].~Member();
-      std::free(rep->index);
-      std::free(rep);
+      Free(rep->index, rep->index_cap * sizeof(uint32_t));
+      Free(rep, ObjectBytes(rep->cap));
       break;
     }
     default:
@@ -259,7 +309,7 @@ void Value::AppendString(std::string_view tail) {
     tmp.assign(tail);
     src = tmp;
   }
-  char* p = static_cast<char*>(Reallocate(ptr<char>(), n));
+  char* p = static_cast<char*>(Reallocate(ptr<char>(), cur.size(), n));
   std::memcpy(p + cur.size(), src.data(), src.size());
   set_ptr(p);
   set_heap_len(static_cast<uint32_t>(n));
@@ -300,14 +350,13 @@ void Value::Reserve(size_t capacity) {
   if (tag_ == Tag::kArray) {
     ArrayRep* rep = ptr<ArrayRep>();
     if (capacity <= rep->cap) return;
-    rep = static_cast<ArrayRep*>(Reallocate(rep, sizeof(ArrayRep) + capacity * sizeof(Value)));
+    rep = static_cast<ArrayRep*>(Reallocate(rep, ArrayBytes(rep->cap), ArrayBytes(capacity)));
     rep->cap = static_cast<uint32_t>(capacity);
     set_ptr(rep);
   } else if (tag_ == Tag::kObject) {
     ObjectRep* rep = ptr<ObjectRep>();
     if (capacity <= rep->cap) return;
-    rep = static_cast<ObjectRep*>(
-        Reallocate(rep, sizeof(ObjectRep) + capacity * sizeof(Member)));
+    rep = static_cast<ObjectRep*>(Reallocate(rep, ObjectBytes(rep->cap), ObjectBytes(capacity)));
     rep->cap = static_cast<uint32_t>(capacity);
     set_ptr(rep);
     if (rep->index != nullptr) RebuildIndex(rep);
@@ -351,6 +400,8 @@ Value Value::Erase(size_t pos) {
 void Value::KeepRange(size_t start, size_t stop) {
   ArrayRep* rep = ptr<ArrayRep>();
   Value* d = rep->data();
+  if (stop > rep->size) stop = rep->size;
+  if (start > stop) start = stop;  // an empty range: everything goes (each element once)
   for (size_t i = 0; i < start; ++i) d[i].~Value();
   for (size_t i = stop; i < rep->size; ++i) d[i].~Value();
   if (start > 0 && stop > start) {
@@ -501,21 +552,19 @@ bool Value::Equals(const Value& other) const {
 }
 
 size_t Value::HeapUsage() const {
-  // Allocator sizes (malloc_usable_size: jemalloc's size class, or glibc's chunk), so the
-  // figure is what the document really costs, rounding included.
+  // The bytes requested from the allocator, the same figure the heap counters add up.
   switch (tag_) {
     case Tag::kHeapString:
-      return malloc_usable_size(ptr<char>());
+      return heap_len();
     case Tag::kArray: {
       ArrayRep* rep = ptr<ArrayRep>();
-      size_t n = malloc_usable_size(rep);
+      size_t n = ArrayBytes(rep->cap);
       for (uint32_t i = 0; i < rep->size; ++i) n += rep->data()[i].HeapUsage();
       return n;
     }
     case Tag::kObject: {
       ObjectRep* rep = ptr<ObjectRep>();
-      size_t n = malloc_usable_size(rep);
-      if (rep->index != nullptr) n += malloc_usable_size(rep->index);
+      size_t n = ObjectBytes(rep->cap) + static_cast<size_t>(rep->index_cap) * sizeof(uint32_t);
       for (uint32_t i = 0; i < rep->size; ++i) {
         n += rep->data()[i].key.HeapUsage() + rep->data()[i].value.HeapUsage();
       }
@@ -524,6 +573,16 @@ size_t Value::HeapUsage() const {
     default:
       return 0;
   }
+}
+
+int64_t ThreadHeapBytes() { return t_counter.bytes.load(std::memory_order_relaxed); }
+
+int64_t TotalHeapBytes() {
+  CounterRegistry& r = Registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  int64_t total = r.retired.load(std::memory_order_relaxed);
+  for (ThreadCounter* c : r.live) total += c->bytes.load(std::memory_order_relaxed);
+  return total;
 }
 
 int NestingDepth(const Value& v) {

@@ -36,9 +36,10 @@ class Value {
  public:
   // Objects with more members than this get a hash index; smaller ones are scanned (faster
   // than hashing for a handful of short keys, and no index memory).
-  static constexpr uint32_t kObjectIndexThreshold = 8;
+  static constexpr uint32_t kObjectIndexThreshold = 16;
   // The longest string kept inside the 16-byte node.
   static constexpr size_t kInlineStringMax = 14;
+  static constexpr size_t kMaxStringSize = UINT32_MAX;
 
   Value() { Reset(); }  // null
   explicit Value(bool b) { SetTag(b ? Tag::kTrue : Tag::kFalse); }
@@ -107,7 +108,8 @@ class Value {
   double number() const { return is_int() ? static_cast<double>(as_int()) : as_double(); }
   std::string_view as_string() const;
 
-  // Appends to a string value in place (JSON.STRAPPEND).
+  // Appends to a string value in place (JSON.STRAPPEND). Strings hold at most kMaxStringSize
+  // bytes (a 32-bit length): the caller refuses an append that would pass it.
   void AppendString(std::string_view tail);
 
   // --- Containers: arrays and objects ---
@@ -128,7 +130,7 @@ class Value {
   void Insert(size_t pos, Value v);
   // Removes and returns the element at `pos` (< size()).
   Value Erase(size_t pos);
-  // Keeps only [start, stop) (0 <= start <= stop <= size()); JSON.ARRTRIM.
+  // Keeps only [start, stop) (clamped to size(); start >= stop empties it); JSON.ARRTRIM.
   void KeepRange(size_t start, size_t stop);
 
   // --- Objects ---
@@ -155,8 +157,9 @@ class Value {
   // Deep equality. Numbers compare by value across int/double (1 == 1.0), as RedisJSON's
   // filter equality and ARRINDEX do; object member order does not matter.
   bool Equals(const Value& other) const;
-  // Bytes used by this subtree: sizeof(Value) for this node plus the allocator's size of every
-  // heap block it owns (strings, arrays, objects and their indexes, recursively). O(nodes).
+  // Bytes used by this subtree: sizeof(Value) for this node plus every heap block it owns
+  // (strings, arrays, objects and their indexes, recursively), as requested from the allocator
+  // (its size-class rounding not included). O(nodes): for JSON.DEBUG MEMORY.
   size_t MemoryUsage() const;
   // Bytes owned outside this node (MemoryUsage() - sizeof(Value)).
   size_t HeapUsage() const;
@@ -208,6 +211,16 @@ class Value {
 };
 
 static_assert(sizeof(Value) == 16, "json::Value must stay 16 bytes");
+
+// Heap bytes held by all json::Values, kept as running counters as blocks are allocated and
+// freed (no walk; the same figures HeapUsage() adds up). Counted per thread: the thread that
+// allocates adds, the thread that frees subtracts, so a lazy-free thread that frees a
+// document built by a shard goes negative and only the sum over threads is meaningful.
+// ThreadHeapBytes() is this thread's counter (a shard can diff it around a write to get the
+// write's memory delta); TotalHeapBytes() sums every thread, exited ones included (for INFO).
+// A value may be destroyed on any thread (the counter of the destroying thread is used).
+int64_t ThreadHeapBytes();
+int64_t TotalHeapBytes();
 
 // Container nesting of `v`: 0 for a scalar, 1 for [] or {}, 2 for [[]], ... Commands that put
 // a value at a path check match depth + NestingDepth(value) against the parse limit, so no
