@@ -1,13 +1,14 @@
 // A JSON key's value: a Value of type kJson holding a JsonObject, which owns the document tree
-// (json::Value) and the bytes it was last accounted for in used_memory_json.
+// (json::Value) and an estimate of its size.
 //
-// Accounting: MakeJson counts the whole tree; a command that changes a document reports what it
-// changed with AdjustJsonBytes (a delta it measured on the subtrees it touched, so a write costs
-// in proportion to what it changes, not to the document); freeing takes back exactly what the
-// object was accounted for, so the process-wide total never drifts from the sum over live keys.
-// Deltas miss what containers reserve as they grow, so once the changes since the last exact
-// count add up to a quarter of the document, the document is counted again (amortized O(1) per
-// changed byte); the figure stays within about that much of the truth.
+// Memory: INFO's used_memory_json is exact and costs no walk: json::TotalHeapBytes() (the tree
+// library's running counters) plus the JsonObject headers counted here (json_memory.h).
+// `accounted` is this document's own figure (the lazy-free decision reads it): MakeJson measures
+// the whole tree; a command that changes a document reports what it changed with
+// AdjustJsonBytes (a delta measured on the subtrees it touched, so a write costs in proportion to
+// what it changes). Deltas miss what containers reserve as they grow, so once the changes since
+// the last exact count add up to a quarter of the document it is counted again (amortized O(1)
+// per changed byte); the figure stays within about that much of the truth.
 #pragma once
 
 #include <cstdint>
