@@ -42,7 +42,7 @@ class Path {
   //   Error occurred on position 3, "$.a ---->>>> ]", expected one of the following: EOI, '..'.
   // The format and the position are pest's (RedisJSON's parser generator); the list of expected
   // tokens matches pest's for the common mistakes above and is close for the rest.
-  // (for a legacy path the position and the quoted text are those of the converted path).
+  // For a legacy path the position and the quoted text are those of the converted path.
   static Result<Path> Parse(std::string_view text);
 
   Path();
