@@ -1,5 +1,7 @@
 // JSON array commands: JSON.ARRAPPEND JSON.ARRINSERT JSON.ARRPOP JSON.ARRTRIM, with RedisJSON
 // 2.x's index rules (out-of-range pop and trim indexes clamp; insert indexes must be in range).
+#include <algorithm>
+
 #include "commands/json_common.h"
 #include "protocol/errors.h"
 
@@ -39,52 +41,66 @@ bool ValuesArg(CommandContext& ctx, size_t from, std::vector<json::Value>* out) 
   return true;
 }
 
-// The array matches of `path`, each nullptr when the match is not an array. Replies and
-// returns false for a legacy path with no array match (RedisJSON's "not an array" error,
-// naming the path as `shown`).
+// The matches of `path`, each with its array (nullptr when the match is not an array).
+struct Targets {
+  std::vector<json::Value*> arrays;
+  std::vector<uint32_t> depths;
+  // Indexes into `arrays`, deepest first. Changing an array moves the nodes inside it, so
+  // matches nested in another one are changed before it: a change never moves a match that is
+  // yet to be changed. (RedisJSON re-walks each match's path instead, so when matches nest its
+  // results can differ from these; matches that do not nest are unaffected.)
+  std::vector<size_t> order;
+};
+
+// Replies and returns false for a legacy path with no array match (RedisJSON's "not an array"
+// error, naming the path as `shown`).
 bool ArrayMatches(CommandContext& ctx, const json::Path& path, json::Value& root,
-                  std::string_view shown, std::vector<json::Value*>* out,
-                  std::vector<uint32_t>* depths = nullptr) {
+                  std::string_view shown, Targets* t) {
   bool any = false;
   for (const json::Match& m : json::SelectForUpdate(path, root)) {
-    out->push_back(m.value->is_array() ? m.value : nullptr);
-    if (depths != nullptr) depths->push_back(m.depth);
+    t->arrays.push_back(m.value->is_array() ? m.value : nullptr);
+    t->depths.push_back(m.depth);
     any = any || m.value->is_array();
   }
   if (!any && path.is_legacy()) {
     ctx.ReplyError(protocol::JsonPathMissingOrError(shown, "not an array"));
     return false;
   }
+  for (size_t i = 0; i < t->arrays.size(); ++i) {
+    if (t->arrays[i] != nullptr) t->order.push_back(i);
+  }
+  std::stable_sort(t->order.begin(), t->order.end(),
+                   [&](size_t a, size_t b) { return t->depths[a] > t->depths[b]; });
   return true;
 }
 
-// Legacy paths answer the last array's result; JSONPath one entry per match.
-void ReplyLengths(CommandContext& ctx, const json::Path& path,
-                  const std::vector<json::Value*>& arrays) {
+// Legacy paths answer the last array's result; JSONPath one entry per match (null for a
+// match that is not an array). `lengths[i]` was taken right after array i changed.
+void ReplyLengths(CommandContext& ctx, const json::Path& path, const Targets& t,
+                  const std::vector<int64_t>& lengths) {
   if (path.is_legacy()) {
     int64_t last = 0;
-    for (json::Value* a : arrays) {
-      if (a != nullptr) last = static_cast<int64_t>(a->size());
+    for (size_t i = 0; i < t.arrays.size(); ++i) {
+      if (t.arrays[i] != nullptr) last = lengths[i];
     }
     return ctx.reply().Integer(last);
   }
-  ctx.reply().ArrayHeader(arrays.size());
-  for (json::Value* a : arrays) {
-    if (a != nullptr) {
-      ctx.reply().Integer(static_cast<int64_t>(a->size()));
+  ctx.reply().ArrayHeader(t.arrays.size());
+  for (size_t i = 0; i < t.arrays.size(); ++i) {
+    if (t.arrays[i] != nullptr) {
+      ctx.reply().Integer(lengths[i]);
     } else {
       ctx.reply().Null();
     }
   }
 }
 
-// True (and replies the error) when an element of one of `arrays` would nest too deep.
-bool ElementsTooDeep(CommandContext& ctx, const std::vector<json::Value*>& arrays,
-                     const std::vector<uint32_t>& depths, const std::vector<json::Value>& values) {
-  for (size_t i = 0; i < arrays.size(); ++i) {
-    if (arrays[i] == nullptr) continue;
+// True (and replies the error) when an element of one of the arrays would nest too deep.
+bool ElementsTooDeep(CommandContext& ctx, const Targets& t,
+                     const std::vector<json::Value>& values) {
+  for (size_t i : t.order) {
     for (const json::Value& v : values) {
-      if (TooDeep(depths[i] + 1, v)) {
+      if (TooDeep(t.depths[i] + 1, v)) {
         ctx.ReplyError(protocol::kErrJsonTooDeep);
         return true;
       }
@@ -93,17 +109,21 @@ bool ElementsTooDeep(CommandContext& ctx, const std::vector<json::Value*>& array
   return false;
 }
 
-// Inserts copies of `values` into every array at `pos(len)`; returns the bytes added.
+// Inserts copies of `values` into every array at `pos(len)`, deepest first; fills `lengths`
+// and returns the bytes added.
 template <typename Pos>
-int64_t InsertAll(std::vector<json::Value*>& arrays, std::vector<json::Value>& values, Pos pos) {
+int64_t InsertAll(const Targets& t, const std::vector<json::Value>& values, Pos pos,
+                  std::vector<int64_t>* lengths) {
+  lengths->assign(t.arrays.size(), 0);
   int64_t delta = 0;
-  for (json::Value* a : arrays) {
-    if (a == nullptr) continue;
+  for (size_t i : t.order) {
+    json::Value* a = t.arrays[i];
     size_t at = pos(a->size());
     for (const json::Value& v : values) {
       a->Insert(at++, v.Clone());
       delta += SlotBytes(v, /*object_member=*/false);
     }
+    (*lengths)[i] = static_cast<int64_t>(a->size());
   }
   return delta;
 }
@@ -118,13 +138,14 @@ void ArrAppend(CommandContext& ctx) {
   if (root == nullptr) return;
   std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
   if (!path) return;
-  std::vector<json::Value*> arrays;
-  std::vector<uint32_t> depths;
-  if (!ArrayMatches(ctx, *path, *root, path->original(), &arrays, &depths)) return;
-  if (ElementsTooDeep(ctx, arrays, depths, values)) return;
-  int64_t delta = InsertAll(arrays, values, [](size_t len) { return len; });
+  Targets t;
+  if (!ArrayMatches(ctx, *path, *root, path->original(), &t)) return;
+  if (ElementsTooDeep(ctx, t, values)) return;
+  std::vector<int64_t> lengths;
+  int64_t delta = InsertAll(
+      t, values, [](size_t len) { return len; }, &lengths);
   storage::AdjustJsonBytes(e->value, delta);
-  ReplyLengths(ctx, *path, arrays);
+  ReplyLengths(ctx, *path, t, lengths);
 }
 
 // ---- JSON.ARRINSERT key path index value [value ...] ----
@@ -139,23 +160,24 @@ void ArrInsert(CommandContext& ctx) {
   if (root == nullptr) return;
   std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
   if (!path) return;
-  std::vector<json::Value*> arrays;
-  std::vector<uint32_t> depths;
-  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &arrays, &depths)) return;
-  if (ElementsTooDeep(ctx, arrays, depths, values)) return;
-  // Every index is checked before anything is inserted, so an error changes nothing.
-  for (json::Value* a : arrays) {
-    if (a == nullptr) continue;
-    int64_t len = static_cast<int64_t>(a->size());
+  Targets t;
+  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &t)) return;
+  if (ElementsTooDeep(ctx, t, values)) return;
+  // Every index is checked before anything is inserted, so an error changes nothing. (A nested
+  // match grows only by its own insertion, which comes before its parent's.)
+  for (size_t k : t.order) {
+    int64_t len = static_cast<int64_t>(t.arrays[k]->size());
     int64_t at = *index < 0 ? len + *index : *index;
     if (at < 0 || at > len) return ctx.ReplyError(protocol::kErrJsonIndexOutOfBounds);
   }
   int64_t i = *index;
-  int64_t delta = InsertAll(arrays, values, [i](size_t len) {
-    return static_cast<size_t>(i < 0 ? static_cast<int64_t>(len) + i : i);
-  });
+  std::vector<int64_t> lengths;
+  int64_t delta = InsertAll(
+      t, values,
+      [i](size_t len) { return static_cast<size_t>(i < 0 ? static_cast<int64_t>(len) + i : i); },
+      &lengths);
   storage::AdjustJsonBytes(e->value, delta);
-  ReplyLengths(ctx, *path, arrays);
+  ReplyLengths(ctx, *path, t, lengths);
 }
 
 // ---- JSON.ARRPOP key [path [index]] ----
@@ -169,25 +191,23 @@ void ArrPop(CommandContext& ctx) {
   // Default: the last element. A malformed index is taken as -1, as RedisJSON does.
   int64_t index = -1;
   if (ctx.argc() > 3) index = ParseInt64(ctx.arg(3)).value_or(-1);
-  std::vector<json::Value*> arrays;
-  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &arrays)) return;
-  std::vector<std::optional<json::Value>> popped;
+  Targets t;
+  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &t)) return;
+  std::vector<std::optional<json::Value>> popped(t.arrays.size());
   int64_t delta = 0;
-  for (json::Value* a : arrays) {
-    if (a == nullptr || a->empty()) {
-      popped.emplace_back();
-      continue;
-    }
+  for (size_t i : t.order) {
+    json::Value* a = t.arrays[i];
+    if (a->empty()) continue;
     int64_t len = static_cast<int64_t>(a->size());
     int64_t at = index < 0 ? std::max<int64_t>(0, len + index) : std::min(index, len - 1);
-    popped.emplace_back(a->Erase(static_cast<size_t>(at)));
-    delta -= SlotBytes(*popped.back(), /*object_member=*/false);
+    popped[i] = a->Erase(static_cast<size_t>(at));
+    delta -= SlotBytes(*popped[i], /*object_member=*/false);
   }
   storage::AdjustJsonBytes(e->value, delta);
   if (path->is_legacy()) {
     // The last array's element; null when that array was empty.
     for (size_t i = popped.size(); i-- > 0;) {
-      if (arrays[i] == nullptr) continue;
+      if (t.arrays[i] == nullptr) continue;
       if (!popped[i]) return ctx.reply().Null();
       return ReplyJson(ctx.reply(), *popped[i]);
     }
@@ -231,17 +251,18 @@ void ArrTrim(CommandContext& ctx) {
   if (root == nullptr) return;
   std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
   if (!path) return;
-  std::vector<json::Value*> arrays;
-  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &arrays)) return;
+  Targets t;
+  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &t)) return;
+  std::vector<int64_t> lengths(t.arrays.size(), 0);
   int64_t delta = 0;
-  for (json::Value* a : arrays) {
-    if (a == nullptr) continue;
+  for (size_t i : t.order) {
+    json::Value* a = t.arrays[i];
     int64_t before = static_cast<int64_t>(a->MemoryUsage());
-    Trim(*a, *start, *stop);
+    lengths[i] = static_cast<int64_t>(Trim(*a, *start, *stop));
     delta += static_cast<int64_t>(a->MemoryUsage()) - before;
   }
   storage::AdjustJsonBytes(e->value, delta);
-  ReplyLengths(ctx, *path, arrays);
+  ReplyLengths(ctx, *path, t, lengths);
 }
 
 }  // namespace

@@ -40,9 +40,8 @@ void ReplyJson(protocol::ReplyBuilder& r, const json::Value& v,
 // Replies "[m1,m2,...]" for JSONPath matches, serialized straight into the reply buffer.
 void ReplyJsonArray(protocol::ReplyBuilder& r, const std::vector<const json::Value*>& values,
                     const json::FormatOptions& fmt = {});
-// Replies a bulk string whose body `write` appends to the buffer (about `estimate` bytes).
-void ReplyJsonBody(protocol::ReplyBuilder& r, size_t estimate,
-                   const std::function<void(std::string*)>& write);
+// Replies a bulk string whose body `write` appends to the reply buffer.
+void ReplyJsonBody(protocol::ReplyBuilder& r, const std::function<void(std::string*)>& write);
 // Appends `v` in JSON.RESP's form: null -> null, booleans -> "true"/"false" simple strings,
 // integers -> integers, doubles -> doubles, strings -> bulk strings, arrays -> ["[", items...],
 // objects -> ["{", key, value, ...].

@@ -68,7 +68,6 @@ void GetMulti(CommandContext& ctx, const json::Value& root, const GetArgs& a) {
   };
   std::vector<PathMatches> entries;
   bool all_legacy = true;
-  size_t estimate = 2;
   for (std::string_view text : a.paths) {
     Result<json::Path> p = json::Path::Parse(text);
     if (!p.ok()) continue;
@@ -77,14 +76,13 @@ void GetMulti(CommandContext& ctx, const json::Value& root, const GetArgs& a) {
     for (const PathMatches& e : entries) repeated = repeated || e.text == text;
     if (repeated) continue;
     entries.push_back(PathMatches{text, json::Select(*p, root)});
-    for (const json::Value* v : entries.back().found) estimate += json::EstimateJsonSize(*v);
   }
   if (all_legacy) {
     for (const PathMatches& e : entries) {
       if (e.found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(e.text));
     }
   }
-  ReplyJsonBody(ctx.reply(), estimate, [&](std::string* out) {
+  ReplyJsonBody(ctx.reply(), [&](std::string* out) {
     json::JsonWriter w(&a.fmt, out);
     w.BeginObject();
     for (const PathMatches& e : entries) {

@@ -3,6 +3,7 @@
 // json_array_commands.cc. JSON.MSET across shards has a coordinator that checks every triple on
 // its owner before any is written, all under the transaction's locks, so it is all or nothing
 // and atomic like MSET.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -209,7 +210,11 @@ void Clear(CommandContext& ctx) {
   std::optional<json::Path> path = PathArgOrReply(ctx, ctx.argc() > 2 ? ctx.arg(2) : "$");
   if (!path) return;
   int64_t cleared = 0, delta = 0;
-  for (json::Match& m : json::SelectForUpdate(*path, storage::JsonRoot(e->value))) {
+  // Deepest first: clearing a container destroys what it holds, matches included.
+  std::vector<json::Match> matches = json::SelectForUpdate(*path, storage::JsonRoot(e->value));
+  std::stable_sort(matches.begin(), matches.end(),
+                   [](const json::Match& a, const json::Match& b) { return a.depth > b.depth; });
+  for (json::Match& m : matches) {
     json::Value& v = *m.value;
     bool non_empty_container = v.is_container() && !v.empty();
     bool non_zero = (v.is_int() && v.as_int() != 0) || (v.is_double() && v.as_double() != 0.0);

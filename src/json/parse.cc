@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -548,8 +549,13 @@ class SlowParser {
 Result<Value> Parse(std::string_view text, int max_depth) {
   if (!MayHaveNegativeZero(text)) {
     // One parser per thread: its buffers are reused from call to call (shard threads parse
-    // many small documents).
-    thread_local simdjson::dom::parser parser;
+    // many small documents). A big document gets a parser of its own, so a thread does not
+    // keep buffers sized for its largest input forever.
+    constexpr size_t kReuseLimit = 1 << 20;
+    thread_local simdjson::dom::parser shared_parser;
+    std::optional<simdjson::dom::parser> big_parser;
+    if (text.size() > kReuseLimit) big_parser.emplace();
+    simdjson::dom::parser& parser = big_parser ? *big_parser : shared_parser;
     simdjson::dom::element root;
     simdjson::error_code err = parser.parse(text.data(), text.size()).get(root);
     if (!err) {

@@ -1,8 +1,10 @@
 // Parsing JSON text into a json::Value tree with simdjson (validates UTF-8 and structure).
 //
 // Numbers: integers that fit int64 stay integers; everything with a fraction or exponent
-// (1.0, 1e3) is a double, and integers beyond int64 become doubles (as serde_json, which
-// RedisJSON uses). Numbers beyond double's range (1E400) are errors, as in RedisJSON.
+// (1.0, 1e3) is a double, -0 is the double -0.0 and integers beyond 64 bits become doubles (all
+// as serde_json, which RedisJSON uses). One difference: serde_json keeps integers between 2^63
+// and 2^64 exact (u64); here they become doubles. Numbers beyond double's range (1E400) are
+// errors ("number out of range"), as in RedisJSON.
 // Objects with a repeated key keep the last value at the first key's position (serde_json's
 // insertion-ordered map does the same).
 #pragma once

@@ -111,5 +111,16 @@ TEST(JsonParse, DepthLimitAsSerdeJson) {
   EXPECT_NE(ErrorOf(objs).find("recursion limit exceeded"), std::string::npos);
 }
 
+TEST(JsonParse, BigDocumentsUseTheirOwnParser) {
+  std::string big = "[";
+  for (int i = 0; i < 300000; ++i) big += "\"item\",";
+  big += "1]";
+  ASSERT_GT(big.size(), 1u << 20);
+  Result<Value> v = Parse(big);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->size(), 300001u);
+  EXPECT_EQ(RoundTrip("[1,2]"), "[1,2]");  // the shared parser still works afterwards
+}
+
 }  // namespace
 }  // namespace shoal::json

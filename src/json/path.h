@@ -9,9 +9,10 @@
 //
 // Supported steps: .name  ['name']  ["a","b"] (union)  [0]  [-1]  [0,2] (union)  [*]  .*
 //   [start:end:step] with any part omitted  ..name  ..*  ..[...] (recursive descent)
-//   [?(filter)] with ==, !=, <, <=, >, >=, =~ (regex, searched anywhere in the string), &&, ||,
-//   parentheses, terms @, @.a.b, @['a'][0], $.x (from the root), numbers, 'strings',
-//   "strings", true, false, null; a term alone tests that the relative path exists.
+//   [?(filter)] or [?filter] with ==, !=, <, <=, >, >=, =~ (regex, searched anywhere in the
+//   string), &&, || (&& binds tighter), parentheses, ! (negation), terms @, @.a.b, @['a'][0],
+//   $.x (from the root), numbers (-1, 2.5), 'strings', "strings", true, false, null; a term
+//   alone tests that the relative path has exactly one match.
 // Semantics follow RedisJSON's json_path crate, quirks included: an index beyond the end
 // matches nothing, a negative index before the start clamps to 0, a filter on an object tests
 // its member values, a filter on a scalar selects nothing, and comparisons between different
@@ -37,8 +38,11 @@ struct PathStep;  // path_internal.h: the parsed steps, private to the path engi
 class Path {
  public:
   // Parses a path. Syntax errors are Status::Error with RedisJSON's text:
-  //   "Error occurred on position 4, \"$.a[ ---->>>> \", expected one of the following: ..."
-  // (for a legacy path the position and the quoted text are those of the converted path).
+  //   Error occurred on position 4, "$.a. <<<<----", expected one of the following: <string>, '*'.
+  //   Error occurred on position 3, "$.a ---->>>> ]", expected one of the following: EOI, '..'.
+  // The format and the position are pest's (RedisJSON's parser generator); the list of expected
+  // tokens matches pest's for the common mistakes above and is close for the rest.
+  // For a legacy path the position and the quoted text are those of the converted path.
   static Result<Path> Parse(std::string_view text);
 
   Path();

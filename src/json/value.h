@@ -36,7 +36,7 @@ class Value {
  public:
   // Objects with more members than this get a hash index; smaller ones are scanned (faster
   // than hashing for a handful of short keys, and no index memory).
-  static constexpr uint32_t kObjectIndexThreshold = 8;
+  static constexpr uint32_t kObjectIndexThreshold = 16;
   // The longest string kept inside the 16-byte node.
   static constexpr size_t kInlineStringMax = 14;
   static constexpr size_t kMaxStringSize = UINT32_MAX;

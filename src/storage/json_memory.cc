@@ -4,6 +4,8 @@
 #include <mutex>
 #include <vector>
 
+#include "json/value.h"
+
 namespace shoal::storage {
 namespace {
 
@@ -47,6 +49,7 @@ int64_t TotalJsonBytes() {
   std::lock_guard<std::mutex> lock(r.mu);
   int64_t sum = 0;
   for (const Counter* c : r.counters) sum += c->bytes.load(std::memory_order_relaxed);
+  sum += json::TotalHeapBytes();
   return sum < 0 ? 0 : sum;
 }
 

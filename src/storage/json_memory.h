@@ -1,6 +1,8 @@
-// JSON memory accounting: the bytes held by every JSON document of the process, for INFO's
-// used_memory_json. Each thread keeps its own counter (shards create, change and free documents;
-// the lazy-free thread frees big ones), so counting costs one uncontended add; INFO sums them.
+// JSON memory accounting for INFO's used_memory_json: the bytes held by every JSON document of
+// the process. The trees are counted by the JSON library itself (json::TotalHeapBytes); what is
+// counted here are the JsonObject headers around them. Each thread keeps its own counter (shards
+// create and free documents; the lazy-free thread frees big ones), so counting costs one
+// uncontended add; INFO sums them.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +12,7 @@ namespace shoal::storage {
 // Adds `delta` (negative when memory is given back) to this thread's counter.
 void AddJsonBytes(int64_t delta);
 
-// The sum of every thread's counter: bytes held by live JSON documents.
+// Bytes held by live JSON documents: every thread's counter plus json::TotalHeapBytes().
 int64_t TotalJsonBytes();
 
 }  // namespace shoal::storage

@@ -31,11 +31,17 @@ TEST(JsonObjectTest, AccountingFollowsLifetimes) {
     EXPECT_EQ(static_cast<size_t>(one), v.heap_bytes());
     Value copy = v.Clone();
     EXPECT_EQ(TotalJsonBytes() - base, 2 * one);
-    // The copy is deep: changing it leaves the original alone.
+    // The copy is deep: changing it leaves the original alone, and the total follows at once.
     JsonRoot(copy).Set("n", json::Value(int64_t{7}));
     EXPECT_TRUE(JsonRoot(v).Find("n")->is_array());
-    AdjustJsonBytes(copy, 100);
-    EXPECT_EQ(TotalJsonBytes() - base, 2 * one + 100);
+    EXPECT_EQ(TotalJsonBytes() - base, one + static_cast<int64_t>(copy.heap_bytes()));
+    // The document's own figure: a small delta is taken as measured; a large one (a quarter of
+    // the document, summed since the last count) makes an exact count.
+    int64_t before = JsonOf(copy).accounted;
+    AdjustJsonBytes(copy, 2);
+    EXPECT_EQ(JsonOf(copy).accounted, before + 2);
+    AdjustJsonBytes(copy, one);
+    EXPECT_EQ(JsonOf(copy).accounted, static_cast<int64_t>(copy.heap_bytes()));
     ReplaceJsonRoot(v, Doc("[]"));
     EXPECT_EQ(JsonOf(v).accounted, static_cast<int64_t>(v.heap_bytes()));
   }

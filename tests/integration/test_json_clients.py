@@ -174,3 +174,19 @@ def test_mset_all_or_nothing_across_shards(r):
     assert r.execute_command("JSON.MSET", *args) == "OK"
     assert r.execute_command("JSON.MGET", *KEYS, ".v") == ["1"] * len(KEYS)
     assert r.execute_command("JSON.MGET", *KEYS, "nokey", "$.v")[-1] is None
+
+
+def test_mset_mget_across_shards_in_multi_and_scripts(r):
+    args = []
+    for k in KEYS:
+        args += [k, "$", '{"v":1}']
+    pipe = r.pipeline(transaction=True)
+    pipe.execute_command("JSON.MSET", *args)
+    pipe.execute_command("JSON.NUMINCRBY", KEYS[0], "$.v", 1)
+    pipe.execute_command("JSON.MGET", *KEYS, "$.v")
+    assert pipe.execute() == ["OK", "[2]", ["[2]"] + ["[1]"] * (len(KEYS) - 1)]
+    # A script whose declared keys span the shards.
+    got = r.eval("redis.call('JSON.MSET', KEYS[1], '$.v', 5, KEYS[2], '$.v', 6) "
+                 "return redis.call('JSON.MGET', KEYS[1], KEYS[2], KEYS[3], '.v')",
+                 3, KEYS[1], KEYS[2], KEYS[3])
+    assert got == ["5", "6", "1"]
