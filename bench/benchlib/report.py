@@ -695,7 +695,8 @@ def http_ratio_table(results: dict) -> str:
             us = {t: stats.get((name, t, pipeline), {}).get("us_per_req")
                   for t in ("http_post", "http_patch")}
             ratio = http["us_per_req"] / rsp["us_per_req"] if http and rsp else None
-            verdict = "—" if ratio is None else ("met" if ratio <= HTTP_TARGET_RATIO else "missed")
+            verdict = ("—" if ratio is None
+                       else "met" if ratio <= HTTP_TARGET_RATIO else "missed")
             lines.append(f"| {pipeline} | {name} "
                          f"| {fmt(http and http['us_per_req'], '.2f')} "
                          f"| {fmt(rsp and rsp['us_per_req'], '.2f')} "
