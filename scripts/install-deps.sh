@@ -15,6 +15,8 @@ PACKAGES=(
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev
   # JSON documents (src/json): the simdjson parser
   libsimdjson-dev
+  # HTTP/JSON API: the Node.js HTTP parser, simdjson; curl and wrk for its tests and benchmarks
+  libhttp-parser-dev curl wrk
 )
 
 SUDO=""

@@ -13,6 +13,7 @@
 #include "commands/register.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "http/http_server.h"
 #include "protocol/resp_parser.h"
 #include "script/busy.h"
 #include "net/connection.h"
@@ -48,6 +49,15 @@ const std::map<std::string, std::string>& OptionHelp() {
       {"proto-max-bulk-len", "Largest bulk string accepted (default 512mb)"},
       {"client-query-buffer-limit", "Largest unparsed input per client (default 1gb)"},
       {"redis-version", "Redis version reported to clients (default 7.0.15)"},
+      {"http-port", "HTTP/JSON API port (default 8080; 0 disables it)"},
+      {"http-bind", "Addresses for the HTTP API (default: the same as --bind)"},
+      {"http-max-body-bytes", "Largest HTTP request body (default 1mb; larger: 413)"},
+      {"http-max-header-bytes", "Largest HTTP request line + headers (default 64kb; 431)"},
+      {"http-timeout", "Seconds for an HTTP request to arrive completely (default 10; 408)"},
+      {"http-keepalive-timeout", "Seconds before an idle HTTP connection closes (default 60)"},
+      {"http-cors-origins", "CORS: allowed origins, comma-separated, or * (default none)"},
+      {"http-cors-methods", "CORS: methods allowed in preflight answers"},
+      {"http-cors-headers", "CORS: request headers allowed in preflight answers"},
   };
   return *help;
 }
@@ -159,8 +169,17 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The HTTP API's sockets too: a taken HTTP port is as fatal as a taken RESP port.
+  shoal::http::HttpServer http;
+  shoal::Status http_status = http.OpenSockets(threads, hosts);
+  if (!http_status.ok()) {
+    SHOAL_LOG(kWarning, "%s", http_status.message());
+    return 1;
+  }
+
   shoal::shard::ShardSet shards(threads, static_cast<int>(config.databases.load()));
   state.shards = &shards;
+  http.CreateListeners(shards);
   std::vector<std::vector<std::unique_ptr<shoal::net::Listener>>> listeners(threads);
   for (size_t i = 0; i < threads; ++i) {
     for (int fd : listen_fds[i]) {
@@ -170,14 +189,21 @@ int main(int argc, char** argv) {
   // A busy script's thread keeps answering its other clients (BUSY, SCRIPT KILL).
   shoal::script::SetBusyPoller(shoal::net::ServeConnectionsWhileBusy);
   shards.Start(
-      [&listeners](shoal::shard::Shard& s) {
+      [&listeners, &http](shoal::shard::Shard& s) {
         for (auto& l : listeners[s.id()]) l->Start();
         s.loop().AddTimer(1000, shoal::net::CloseIdleConnections);
+        http.StartOn(s);
       },
-      CloseShardConnections);
+      [](shoal::shard::Shard& s) {
+        CloseShardConnections(s);
+        shoal::http::HttpServer::CloseConnectionsOn(s);
+      });
   SHOAL_LOG(kNotice, "Shoal %s (Redis %s compatible), pid %d, %d shard threads", kShoalVersion,
             config.GetString("redis-version"), getpid(), threads);
   SHOAL_LOG(kNotice, "Ready to accept connections tcp on port %d", port);
+  if (http.enabled()) {
+    SHOAL_LOG(kNotice, "HTTP API on port %d", config.http_port.load());
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);

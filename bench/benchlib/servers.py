@@ -135,7 +135,7 @@ class ServerSpec:
             return [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                     "--appendonly", "no", "--daemonize", "no", "--logfile", ""]
         return [self.binary, "--port", str(port), "--bind", "127.0.0.1",
-                "--threads", str(self.threads)]
+                "--threads", str(self.threads), "--http-port", "0"]
 
 
 @dataclasses.dataclass(frozen=True)

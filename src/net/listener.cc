@@ -69,7 +69,8 @@ Result<int> OpenListenSocket(const std::string& host, int port) {
                        ": " + last_error);
 }
 
-Listener::Listener(int fd, shard::Shard* shard) : fd_(fd), shard_(shard) {}
+Listener::Listener(int fd, shard::Shard* shard, AcceptFn on_accept)
+    : fd_(fd), shard_(shard), on_accept_(std::move(on_accept)) {}
 
 Listener::~Listener() {
   if (fd_ >= 0) close(fd_);
@@ -100,7 +101,7 @@ void Listener::OnEvents(uint32_t) {
       }
       return;
     }
-    if (state.connected_clients.load() >= state.config.maxclients.load()) {
+    if (!on_accept_ && state.connected_clients.load() >= state.config.maxclients.load()) {
       static constexpr char kMsg[] = "-ERR max number of clients reached\r\n";
       ssize_t ignored = write(fd, kMsg, sizeof(kMsg) - 1);
       (void)ignored;
@@ -117,6 +118,10 @@ void Listener::OnEvents(uint32_t) {
     sockaddr_storage local{};
     socklen_t local_len = sizeof(local);
     getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len);
+    if (on_accept_) {
+      on_accept_(fd, shard_, FormatAddress(peer), FormatAddress(local));
+      continue;
+    }
     auto* conn = new Connection(fd, shard_, state.next_client_id.fetch_add(1),
                                 FormatAddress(peer), FormatAddress(local));
     conn->Start();

@@ -3,6 +3,7 @@
 // hands sockets to another.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,13 @@ Result<int> OpenListenSocket(const std::string& host, int port);
 
 class Listener final : private shard::Watcher {
  public:
+  // Serves an accepted socket (non-blocking, TCP_NODELAY set) on `shard`'s thread. Another
+  // front end (HTTP) passes its own; the default serves RESP with a net::Connection.
+  using AcceptFn = std::function<void(int fd, shard::Shard* shard, std::string peer,
+                                      std::string local)>;
+
   // Takes ownership of `fd`. Call Start() on the shard's thread.
-  Listener(int fd, shard::Shard* shard);
+  Listener(int fd, shard::Shard* shard, AcceptFn on_accept = nullptr);
   ~Listener() override;
 
   void Start();
@@ -33,6 +39,7 @@ class Listener final : private shard::Watcher {
 
   int fd_;
   shard::Shard* shard_;
+  AcceptFn on_accept_;
 };
 
 }  // namespace shoal::net

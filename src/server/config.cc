@@ -129,6 +129,16 @@ Config::Config() {
   str("daemonize", "no", M::kImmutable, K::kBool);
   str("protected-mode", "no", M::kMutable, K::kBool);
   str("redis-version", "7.0.15", M::kMutable);
+  // HTTP/JSON front end (src/http). http-bind empty: the same addresses as bind.
+  num("http-port", &http_port, 0, 65535, M::kImmutable);
+  str("http-bind", "", M::kImmutable);
+  num("http-max-body-bytes", &http_max_body_bytes, 0, INT_MAX, M::kMutable, K::kMemory);
+  num("http-max-header-bytes", &http_max_header_bytes, 1024, INT_MAX, M::kMutable, K::kMemory);
+  num("http-timeout", &http_timeout, 1, INT_MAX, M::kMutable);
+  num("http-keepalive-timeout", &http_keepalive_timeout, 1, INT_MAX, M::kMutable);
+  str("http-cors-origins", "", M::kMutable);
+  str("http-cors-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS", M::kMutable);
+  str("http-cors-headers", "Content-Type, Authorization", M::kMutable);
   std::sort(params_.begin(), params_.end(),
             [](const Param& a, const Param& b) { return a.name < b.name; });
 }

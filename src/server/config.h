@@ -40,6 +40,12 @@ class Config {
   // Scripts running longer than this (ms) make the server answer BUSY (0: never). Alias:
   // lua-time-limit.
   std::atomic<int64_t> busy_reply_threshold{5000};
+  // The HTTP/JSON front end (src/http): its port (0: off), limits and timeouts (seconds).
+  std::atomic<int64_t> http_port{8080};
+  std::atomic<int64_t> http_max_body_bytes{1024 * 1024};
+  std::atomic<int64_t> http_max_header_bytes{64 * 1024};
+  std::atomic<int64_t> http_timeout{10};
+  std::atomic<int64_t> http_keepalive_timeout{60};
 
   // Sets `name` (case-insensitive) to `value`, validating it. `at_startup` allows parameters that
   // cannot change at run time (port, databases...).

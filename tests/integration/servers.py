@@ -43,6 +43,7 @@ class ServerProcess:
         self.proc = None
         self.port = None
         self.restarts = 0  # Times ensure_running() found the process dead and started it again.
+        self.http_port = None  # Shoal's HTTP API port, when started with http=True.
 
     def start(self, ready_timeout: float = 15.0):
         last_error = None
@@ -131,8 +132,10 @@ def is_self_test() -> bool:
     return shoal_bin() == "redis"
 
 
-def make_shoal(threads=None) -> ServerProcess:
-    """Shoal with `threads` shard threads (default: SHOAL_THREADS, else 2)."""
+def make_shoal(threads=None, http=False, extra=()) -> ServerProcess:
+    """Shoal with `threads` shard threads (default: SHOAL_THREADS, else 2). The HTTP API is off
+    (--http-port 0: many servers run at once) unless `http`, which puts it on a free port
+    (server.http_port, chosen again at each start). `extra` arguments follow."""
     if is_self_test():
         return make_redis("shoal-as-redis")
     binary = shoal_bin()
@@ -141,6 +144,11 @@ def make_shoal(threads=None) -> ServerProcess:
                                 f"or set SHOAL_BIN=redis to self-test the harness")
     threads = str(threads or os.environ.get("SHOAL_THREADS", "2"))
 
+    server = None
+
     def argv(port, workdir):
-        return [binary, "--port", str(port), "--bind", "127.0.0.1", "--threads", threads]
-    return ServerProcess("shoal", argv)
+        server.http_port = free_port() if http else None
+        return [binary, "--port", str(port), "--bind", "127.0.0.1", "--threads", threads,
+                "--http-port", str(server.http_port or 0), *extra]
+    server = ServerProcess("shoal", argv)
+    return server

@@ -84,7 +84,8 @@ def make_shoal(threads: int) -> servers.ServerProcess:
     binary = servers.shoal_bin()
 
     def argv(port, workdir):
-        return [binary, "--port", str(port), "--bind", "127.0.0.1", "--threads", str(threads)]
+        return [binary, "--port", str(port), "--bind", "127.0.0.1", "--threads", str(threads),
+                "--http-port", "0"]
     return servers.ServerProcess(f"shoal-t{threads}", argv)
 
 

@@ -138,7 +138,8 @@ def spawn(tmp_path):
                     path = workdir / "shoal.conf"
                     path.write_text(config.format(port=port))
                     base = [binary, str(path), *before]
-                return base + ["--threads", threads] + list(flags)
+                # The HTTP API off (it defaults to port 8080): many servers run at once.
+                return base + ["--threads", threads, "--http-port", "0"] + list(flags)
         else:
             def argv_for(port):
                 return [servers.redis_server_bin(), *before, "--port", str(port), "--bind",
