@@ -8,12 +8,16 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/latency_histogram.h"
+#include "common/strings.h"
 #include "common/memory.h"
 #include "commands/helpers.h"
 #include "script/lua_engine.h"
 #include "script/registry.h"
 #include "commands/register.h"
+#include "protocol/resp_parser.h"
 #include "server/thread_state.h"
 #include "storage/json_memory.h"
 
@@ -284,6 +288,34 @@ void WriteCommandStats(InfoWriter& w, const std::vector<ShardReport>& reps) {
   }
 }
 
+// Percentiles of each command's latency, merged over the shard threads' histograms, in the
+// format and order of Redis 7's INFO latencystats.
+void WriteLatencyStats(InfoWriter& w, const std::vector<ShardReport>& reps,
+                       const server::Config& config) {
+  w.Section("Latencystats");
+  if (config.GetString("latency-tracking") != "yes") return;
+  std::vector<std::string> words;
+  protocol::SplitInlineArgs(config.GetString("latency-tracking-info-percentiles"), &words);
+  std::vector<double> percentiles;
+  for (const std::string& word : words) {
+    if (std::optional<double> p = ParseDouble(word)) percentiles.push_back(*p);
+  }
+  std::map<std::string, LatencyHistogram> merged;
+  for (const auto& r : reps) {
+    for (const auto& [spec, s] : r.commands) {
+      if (s.latency.count() > 0) merged[spec->name].Merge(s.latency);
+    }
+  }
+  for (const auto& [name, h] : merged) {
+    std::string value;
+    for (double p : percentiles) {
+      absl::StrAppend(&value, value.empty() ? "" : ",", absl::StrFormat("p%g", p), "=",
+                      absl::StrFormat("%.3f", h.PercentileNs(p) / 1000.0));
+    }
+    w.Field("latency_percentiles_usec_" + name, value);
+  }
+}
+
 void WriteKeyspace(InfoWriter& w, const std::vector<ShardReport>& reps) {
   w.Section("Keyspace");
   if (reps.empty()) return;
@@ -311,14 +343,15 @@ void Info(CommandContext& ctx) {
   };
   struct Plan {
     bool server, clients, memory, persistence, stats, replication, cpu, modules, errorstats,
-        cluster, keyspace, commandstats;
+        cluster, keyspace, commandstats, latencystats;
   };
   Plan p{want_section("server", true),      want_section("clients", true),
          want_section("memory", true),      want_section("persistence", true),
          want_section("stats", true),       want_section("replication", true),
          want_section("cpu", true),         everything || dflt || want.count("modules") > 0,
          want_section("errorstats", true),  want_section("cluster", true),
-         want_section("keyspace", true),    want_section("commandstats", false)};
+         want_section("keyspace", true),    want_section("commandstats", false),
+         want_section("latencystats", false)};
   auto reports = std::make_shared<std::vector<ShardReport>>(ctx.server().shards->size());
   ctx.FanOutAll([reports](shard::Shard& s) { (*reports)[s.id()] = Collect(s); },
                 [reports, p](CommandContext& c) {
@@ -338,6 +371,7 @@ void Info(CommandContext& ctx) {
                   }
                   if (p.keyspace) WriteKeyspace(w, *reports);
                   if (p.commandstats) WriteCommandStats(w, *reports);
+                  if (p.latencystats) WriteLatencyStats(w, *reports, c.server().config);
                   c.reply().Verbatim(w.text());
                 });
 }

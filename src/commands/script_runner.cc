@@ -58,12 +58,11 @@ void RunCall(const server::CommandSpec& spec, server::CommandContext& ctx, bool 
   server::ThreadState& ts = server::ThreadState::Get();
   std::string* out = ctx.reply().buffer();
   size_t before = out->size();
-  int64_t start = MonotonicUs();
+  int64_t start = MonotonicNs();
   (coordinator ? spec.coordinator : spec.handler)(ctx);
   if (!coordinator) server::TouchWatchedKeys(spec, ctx);
   server::CommandStat& stat = ts.command_stats[&spec];
-  stat.calls++;
-  stat.usec += MonotonicUs() - start;
+  stat.RecordCall(MonotonicNs() - start);
   if (out->size() > before && (*out)[before] == '-') stat.failed_calls++;
 }
 

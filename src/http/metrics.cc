@@ -90,6 +90,7 @@ std::string PrometheusText(std::string_view info_text, const HttpConnection::Pol
                            int64_t http_connections) {
   std::map<std::string, std::string> info;
   std::vector<std::pair<std::string, std::map<std::string, std::string>>> cmdstats, keyspace;
+  std::map<std::string, std::map<std::string, std::string>> latencies;  // cmd -> p50 -> usec.
   std::vector<std::pair<std::string, std::string>> errors;
   std::istringstream lines{std::string(info_text)};
   std::string line;
@@ -101,6 +102,8 @@ std::string PrometheusText(std::string_view info_text, const HttpConnection::Pol
     std::string key = line.substr(0, colon), value = line.substr(colon + 1);
     if (key.rfind("cmdstat_", 0) == 0) {
       cmdstats.emplace_back(key.substr(8), SplitFields(value));
+    } else if (key.rfind("latency_percentiles_usec_", 0) == 0) {
+      latencies[key.substr(25)] = SplitFields(value);
     } else if (key.rfind("errorstat_", 0) == 0) {
       errors.emplace_back(key.substr(10), SplitFields(value)["count"]);
     } else if (key.size() > 2 && key.rfind("db", 0) == 0 &&
@@ -152,11 +155,19 @@ std::string PrometheusText(std::string_view info_text, const HttpConnection::Pol
     w.Sample("shoal_command_rejected_calls_total", "cmd=\"" + EscapeLabel(cmd) + "\"",
              f["rejected_calls"]);
   }
-  // Latency: total time spent and calls per command (a summary without quantiles; mean latency
-  // is rate(_sum) / rate(_count)).
+  // Latency: the percentiles of INFO latencystats (latency-tracking-info-percentiles, from each
+  // command's histogram since start or CONFIG RESETSTAT) as quantiles, with the total time and
+  // calls (mean latency is rate(_sum) / rate(_count)).
   w.Family("shoal_command_duration_seconds", "summary", "Time spent running each command.");
   for (auto& [cmd, f] : cmdstats) {
     std::string label = "cmd=\"" + EscapeLabel(cmd) + "\"";
+    for (auto& [percentile, usec] : latencies[cmd]) {  // "p99.9" -> "123.456"
+      if (percentile.size() < 2 || percentile[0] != 'p') continue;
+      double q = std::strtod(percentile.c_str() + 1, nullptr) / 100;
+      w.Sample("shoal_command_duration_seconds",
+               label + absl::StrFormat(",quantile=\"%g\"", q),
+               absl::StrFormat("%.9f", std::strtod(usec.c_str(), nullptr) / 1e6));
+    }
     double usec = std::strtod(f["usec"].c_str(), nullptr);
     w.Sample("shoal_command_duration_seconds_sum", label, absl::StrFormat("%.6f", usec / 1e6));
     w.Sample("shoal_command_duration_seconds_count", label, f["calls"]);

@@ -126,6 +126,10 @@ Config::Config() {
   str("dir", CurrentDir(), M::kProtected);
   str("dbfilename", "dump.rdb", M::kProtected);
   str("requirepass", "", M::kMutable);
+  // Command latency histograms are always kept (one increment per call); these two only shape
+  // what INFO latencystats shows, as in Redis.
+  str("latency-tracking", "yes", M::kMutable, K::kBool);
+  str("latency-tracking-info-percentiles", "50 99 99.9", M::kMutable);
   str("daemonize", "no", M::kImmutable, K::kBool);
   str("protected-mode", "no", M::kMutable, K::kBool);
   str("redis-version", "7.0.15", M::kMutable);
@@ -217,6 +221,18 @@ Status Config::Validate(std::string_view name, std::string_view value, bool at_s
           if (!v || *v < 0) return invalid("Invalid save parameters");
         }
         if (!parts.empty()) return invalid("snapshots are not supported yet");
+      }
+      if (p->name == "latency-tracking-info-percentiles") {
+        std::vector<std::string> parts;
+        protocol::SplitInlineArgs(value, &parts);
+        for (const std::string& part : parts) {
+          std::optional<double> v = ParseDouble(part);
+          if (!v) return invalid("Invalid latency-tracking-info-percentiles parameters");
+          if (*v < 0 || *v > 100) {
+            return invalid(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]");
+          }
+        }
       }
       return Status::Ok();
   }

@@ -219,12 +219,11 @@ void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinat
   ThreadState& ts = ThreadState::Get();
   std::string* out = ctx.reply().buffer();
   size_t before = out->size();
-  int64_t start = MonotonicUs();
+  int64_t start = MonotonicNs();
   (coordinator ? spec.coordinator : spec.handler)(ctx);
   AfterCommand(spec, ctx, coordinator);
   CommandStat& stat = ts.command_stats[&spec];
-  stat.calls++;
-  stat.usec += MonotonicUs() - start;
+  stat.RecordCall(MonotonicNs() - start);
   ts.total_commands++;
   if (out->size() > before && (*out)[before] == '-') {
     stat.failed_calls++;

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "common/latency_histogram.h"
 
 namespace shoal::server {
 
@@ -19,6 +20,17 @@ struct CommandStat {
   uint64_t usec = 0;
   uint64_t rejected_calls = 0;
   uint64_t failed_calls = 0;
+  LatencyHistogram latency;  // Of every call, for INFO latencystats and /metrics quantiles.
+
+  uint64_t nsec = 0;          // Exact total; usec follows it (sub-microsecond calls add up).
+
+  // One call that took `ns`. The histogram keeps nanoseconds, so fast commands do not all read 0.
+  void RecordCall(int64_t ns) {
+    calls++;
+    nsec += static_cast<uint64_t>(ns);
+    usec = nsec / 1000;
+    latency.Record(static_cast<uint64_t>(ns));
+  }
 };
 
 struct ThreadState {

@@ -591,6 +591,10 @@ def test_metrics_are_prometheus_text(server, port):
     assert m['shoal_command_calls_total{cmd="set"}'] >= 1
     assert m['shoal_command_duration_seconds_count{cmd="get"}'] >= 1
     assert 'shoal_command_duration_seconds_sum{cmd="get"}' in m
+    # Quantiles from the latency histograms (INFO latencystats' percentiles: 50 99 99.9).
+    q = [m[f'shoal_command_duration_seconds{{cmd="get",quantile="{x}"}}'] for x in
+         ("0.5", "0.99", "0.999")]
+    assert 0 < q[0] <= q[1] <= q[2] < 1, q
     assert m['shoal_connected_clients{protocol="http"}'] >= 1
     assert 'shoal_connected_clients{protocol="resp"}' in m
     assert m["shoal_used_memory_bytes"] > 0
