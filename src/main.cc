@@ -157,6 +157,13 @@ int main(int argc, char** argv) {
   shoal::protocol::SplitInlineArgs(config.GetString("bind"), &bind_parts);
   for (const std::string& h : bind_parts) hosts.push_back(h);
   if (hosts.empty()) hosts.push_back("127.0.0.1");
+  for (const std::string& host : hosts) {
+    shoal::Status free = shoal::net::CheckPortFree(host, port);
+    if (!free.ok()) {
+      SHOAL_LOG(kWarning, "%s", free.message());
+      return 1;
+    }
+  }
   std::vector<std::vector<int>> listen_fds(threads);
   for (size_t i = 0; i < threads; ++i) {
     for (const std::string& host : hosts) {

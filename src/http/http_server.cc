@@ -50,6 +50,10 @@ Status HttpServer::OpenSockets(size_t threads, const std::vector<std::string>& d
   std::vector<std::string> hosts;
   protocol::SplitInlineArgs(config.GetString("http-bind"), &hosts);
   if (hosts.empty()) hosts = default_hosts;
+  for (const std::string& host : hosts) {
+    Status free = net::CheckPortFree(host, port);
+    if (!free.ok()) return Status::Error("HTTP: " + free.message());
+  }
   fds_.assign(threads, {});
   for (size_t i = 0; i < threads; ++i) {
     for (const std::string& host : hosts) {

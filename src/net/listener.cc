@@ -36,6 +36,44 @@ std::string FormatAddress(const sockaddr_storage& sa) {
 
 }  // namespace
 
+namespace {
+
+// Resolves host:port for a passive socket; `node` nullptr means every address ("*" or "").
+Result<addrinfo*> ResolvePassive(const std::string& host, const std::string& port_str) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  const char* node = (host == "*" || host.empty()) ? nullptr : host.c_str();
+  int rc = getaddrinfo(node, port_str.c_str(), &hints, &res);
+  if (rc != 0) return Status::Error("Could not resolve " + host + ": " + gai_strerror(rc));
+  return res;
+}
+
+}  // namespace
+
+Status CheckPortFree(const std::string& host, int port) {
+  std::string port_str = std::to_string(port);
+  Result<addrinfo*> res = ResolvePassive(host, port_str);
+  if (!res.ok()) return res.status();
+  Status status = Status::Ok();
+  for (addrinfo* ai = *res; ai != nullptr && status.ok(); ai = ai->ai_next) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;  // An address family this host lacks: OpenListenSocket skips it too.
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));  // TIME_WAIT is no owner.
+    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno == EADDRINUSE) {
+      status = Status::Error("Could not create server TCP listening socket " + host + ":" +
+                             port_str + ": bind: Address already in use");
+    }
+    close(fd);
+  }
+  freeaddrinfo(*res);
+  return status;
+}
+
 Result<int> OpenListenSocket(const std::string& host, int port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

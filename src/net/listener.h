@@ -17,6 +17,12 @@ namespace shoal::net {
 // error naming the address.
 Result<int> OpenListenSocket(const std::string& host, int port);
 
+// Fails when any socket is bound to host:port. Every shard opens its own SO_REUSEPORT socket, and
+// SO_REUSEPORT would as happily let a second server process (of the same user) share the port and
+// take half its connections; so before opening them, a probe binds without SO_REUSEPORT, which
+// any listener already there refuses (EADDRINUSE), as Redis's single socket would be refused.
+Status CheckPortFree(const std::string& host, int port);
+
 class Listener final : private shard::Watcher {
  public:
   // Serves an accepted socket (non-blocking, TCP_NODELAY set) on `shard`'s thread. Another

@@ -647,3 +647,24 @@ def test_shutdown_with_http_connections_open():
         idle.close()
     finally:
         s.cleanup()
+
+
+def test_second_server_on_the_same_ports_is_refused(tmp_path):
+    """Shards listen with SO_REUSEPORT, which would let a second Shoal share the ports and take
+    half the connections: a port held by any server, Shoal included, must stop start-up (as a
+    taken port stops redis-server), for RESP and for HTTP."""
+    import servers
+    first = start_http_shoal(threads="2")
+    try:
+        for args, what in (([ "--port", str(first.port), "--http-port", "0"], str(first.port)),
+                           (["--port", str(servers.free_port()), "--http-port",
+                             str(first.http_port)], f"HTTP: Could not create server TCP "
+                                                    f"listening socket 127.0.0.1:{first.http_port}")):
+            done = subprocess.run([servers.shoal_bin(), "--bind", "127.0.0.1", "--threads", "2",
+                                   *args], capture_output=True, timeout=20, cwd=tmp_path)
+            log = (done.stdout + done.stderr).decode()
+            assert done.returncode == 1, log
+            assert what in log and "Address already in use" in log, log
+        assert Http(first.http_port).json("GET", "/health")[0] == 200  # The first one is intact.
+    finally:
+        first.stop()
