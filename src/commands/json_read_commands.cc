@@ -371,7 +371,7 @@ bool SameValue(const json::Value& a, const json::Value& b) {
 int64_t IndexOf(const json::Value& arr, const json::Value& needle, int64_t start, int64_t stop) {
   int64_t len = static_cast<int64_t>(arr.size());
   if (len == 0) return -1;
-  start = start < 0 ? std::max<int64_t>(0, len + start) : std::min(start, len - 1);
+  start = ClampIndex(start, len);
   stop = stop == 0 ? len : (stop < 0 ? std::max<int64_t>(0, len + stop) : std::min(stop, len));
   for (int64_t i = start; i < stop; ++i) {
     if (SameValue(arr[static_cast<size_t>(i)], needle)) return i;
