@@ -10,21 +10,6 @@ namespace {
 
 using storage::Entry;
 
-// The document of an existing JSON key; replies WRONGTYPE or "key doesn't exist" otherwise.
-json::Value* ExistingRoot(CommandContext& ctx, Entry** e) {
-  Result<Entry*> found = FindJson(ctx, ctx.arg(1));
-  if (!found.ok()) {
-    ctx.ReplyError(found.status());
-    return nullptr;
-  }
-  if (*found == nullptr) {
-    ctx.ReplyError(protocol::kErrJsonNoKey);
-    return nullptr;
-  }
-  *e = *found;
-  return &storage::JsonRoot((*e)->value);
-}
-
 std::optional<int64_t> IndexArg(CommandContext& ctx, size_t i) {
   std::optional<int64_t> v = ParseInt64(ctx.arg(i));
   if (!v) ctx.ReplyError(protocol::kErrJsonNotInteger);
@@ -129,78 +114,73 @@ int64_t InsertAll(const Targets& t, const std::vector<json::Value>& values, Pos 
 }
 
 // ---- JSON.ARRAPPEND key path value [value ...] ----
+// ---- JSON.ARRINSERT key path index value [value ...] ----
 
-void ArrAppend(CommandContext& ctx) {
+// Inserts the values from argument `first_value` on into every array the path matches: at the
+// end (`index` nullopt: ARRAPPEND) or before `index` (ARRINSERT, negative counting from the end).
+// RedisJSON names the path as given in ARRAPPEND's "not an array" error, as a JSONPath in
+// ARRINSERT's.
+void InsertValues(CommandContext& ctx, std::optional<int64_t> index, size_t first_value) {
   std::vector<json::Value> values;
-  if (!ValuesArg(ctx, 3, &values)) return;
+  if (!ValuesArg(ctx, first_value, &values)) return;
   Entry* e = nullptr;
-  json::Value* root = ExistingRoot(ctx, &e);
-  if (root == nullptr) return;
+  if (!ExistingDoc(ctx, ctx.arg(1), &e)) return;
+  json::Value& root = storage::JsonRoot(e->value);
   std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
   if (!path) return;
   Targets t;
-  if (!ArrayMatches(ctx, *path, *root, path->original(), &t)) return;
+  if (!ArrayMatches(ctx, *path, root, index ? path->jsonpath() : path->original(), &t)) return;
   if (ElementsTooDeep(ctx, t, values)) return;
+  auto position = [index](int64_t len) {
+    if (!index) return len;
+    return *index < 0 ? len + *index : *index;
+  };
+  if (index) {
+    // Every index is checked before anything is inserted, so an error changes nothing. (A
+    // nested match grows only by its own insertion, which comes before its parent's.)
+    for (size_t k : t.order) {
+      int64_t len = static_cast<int64_t>(t.arrays[k]->size());
+      int64_t at = position(len);
+      if (at < 0 || at > len) return ctx.ReplyError(protocol::kErrJsonIndexOutOfBounds);
+    }
+  }
   std::vector<int64_t> lengths;
   int64_t delta = InsertAll(
-      t, values, [](size_t len) { return len; }, &lengths);
+      t, values,
+      [&](size_t len) { return static_cast<size_t>(position(static_cast<int64_t>(len))); },
+      &lengths);
   storage::AdjustJsonBytes(e->value, delta);
   ReplyLengths(ctx, *path, t, lengths);
 }
 
-// ---- JSON.ARRINSERT key path index value [value ...] ----
+void ArrAppend(CommandContext& ctx) { InsertValues(ctx, std::nullopt, 3); }
 
 void ArrInsert(CommandContext& ctx) {
   std::optional<int64_t> index = IndexArg(ctx, 3);
   if (!index) return;
-  std::vector<json::Value> values;
-  if (!ValuesArg(ctx, 4, &values)) return;
-  Entry* e = nullptr;
-  json::Value* root = ExistingRoot(ctx, &e);
-  if (root == nullptr) return;
-  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
-  if (!path) return;
-  Targets t;
-  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &t)) return;
-  if (ElementsTooDeep(ctx, t, values)) return;
-  // Every index is checked before anything is inserted, so an error changes nothing. (A nested
-  // match grows only by its own insertion, which comes before its parent's.)
-  for (size_t k : t.order) {
-    int64_t len = static_cast<int64_t>(t.arrays[k]->size());
-    int64_t at = *index < 0 ? len + *index : *index;
-    if (at < 0 || at > len) return ctx.ReplyError(protocol::kErrJsonIndexOutOfBounds);
-  }
-  int64_t i = *index;
-  std::vector<int64_t> lengths;
-  int64_t delta = InsertAll(
-      t, values,
-      [i](size_t len) { return static_cast<size_t>(i < 0 ? static_cast<int64_t>(len) + i : i); },
-      &lengths);
-  storage::AdjustJsonBytes(e->value, delta);
-  ReplyLengths(ctx, *path, t, lengths);
+  InsertValues(ctx, index, 4);
 }
 
 // ---- JSON.ARRPOP key [path [index]] ----
 
 void ArrPop(CommandContext& ctx) {
   Entry* e = nullptr;
-  json::Value* root = ExistingRoot(ctx, &e);
-  if (root == nullptr) return;
+  if (!ExistingDoc(ctx, ctx.arg(1), &e)) return;
+  json::Value& root = storage::JsonRoot(e->value);
   std::optional<json::Path> path = PathArgOrReply(ctx, ctx.argc() > 2 ? ctx.arg(2) : ".");
   if (!path) return;
   // Default: the last element. A malformed index is taken as -1, as RedisJSON does.
   int64_t index = -1;
   if (ctx.argc() > 3) index = ParseInt64(ctx.arg(3)).value_or(-1);
   Targets t;
-  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &t)) return;
+  if (!ArrayMatches(ctx, *path, root, path->jsonpath(), &t)) return;
   std::vector<std::optional<json::Value>> popped(t.arrays.size());
   int64_t delta = 0;
   for (size_t i : t.order) {
     json::Value* a = t.arrays[i];
     if (a->empty()) continue;
     int64_t len = static_cast<int64_t>(a->size());
-    int64_t at = index < 0 ? std::max<int64_t>(0, len + index) : std::min(index, len - 1);
-    popped[i] = a->Erase(static_cast<size_t>(at));
+    popped[i] = a->Erase(static_cast<size_t>(ClampIndex(index, len)));
     delta -= SlotBytes(*popped[i], /*object_member=*/false);
   }
   storage::AdjustJsonBytes(e->value, delta);
@@ -228,11 +208,8 @@ void ArrPop(CommandContext& ctx) {
 // Keeps [start, stop] (inclusive) as RedisJSON normalizes them; returns the new length.
 size_t Trim(json::Value& a, int64_t start, int64_t stop) {
   int64_t len = static_cast<int64_t>(a.size());
-  auto norm = [len](int64_t i) {
-    return i >= 0 ? std::min(i, len - 1) : std::max<int64_t>(len + i, 0);
-  };
-  int64_t hi = norm(stop);
-  int64_t lo = (start < 0 || start < len) ? norm(start) : hi + 1;
+  int64_t hi = ClampIndex(stop, len);
+  int64_t lo = (start < 0 || start < len) ? ClampIndex(start, len) : hi + 1;
   if (len == 0 || lo > hi) {
     a.KeepRange(0, 0);
   } else {
@@ -247,12 +224,12 @@ void ArrTrim(CommandContext& ctx) {
   std::optional<int64_t> stop = IndexArg(ctx, 4);
   if (!stop) return;
   Entry* e = nullptr;
-  json::Value* root = ExistingRoot(ctx, &e);
-  if (root == nullptr) return;
+  if (!ExistingDoc(ctx, ctx.arg(1), &e)) return;
+  json::Value& root = storage::JsonRoot(e->value);
   std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
   if (!path) return;
   Targets t;
-  if (!ArrayMatches(ctx, *path, *root, path->jsonpath(), &t)) return;
+  if (!ArrayMatches(ctx, *path, root, path->jsonpath(), &t)) return;
   std::vector<int64_t> lengths(t.arrays.size(), 0);
   int64_t delta = 0;
   for (size_t i : t.order) {

@@ -8,6 +8,20 @@
 
 namespace shoal::cmd::jsoncmd {
 
+bool ExistingDoc(CommandContext& ctx, std::string_view key, storage::Entry** out) {
+  Result<storage::Entry*> e = FindJson(ctx, key);
+  if (!e.ok()) {
+    ctx.ReplyError(e.status());
+    return false;
+  }
+  if (*e == nullptr) {
+    ctx.ReplyError(protocol::kErrJsonNoKey);
+    return false;
+  }
+  *out = *e;
+  return true;
+}
+
 std::optional<json::Path> PathArgOrReply(CommandContext& ctx, std::string_view text) {
   Result<json::Path> p = json::Path::Parse(text);
   if (!p.ok()) {

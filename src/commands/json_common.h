@@ -8,6 +8,8 @@
 // each form (redis_json/src/commands.rs).
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,6 +30,10 @@ inline Result<storage::Entry*> FindJson(CommandContext& ctx, std::string_view ke
                                         uint8_t flags = kWriteLookup) {
   return FindTyped(ctx, key, storage::ValueType::kJson, flags);
 }
+
+// The entry of an existing JSON key, for the commands that need one. Replies WRONGTYPE for
+// another type, RedisJSON's "key doesn't exist" for a missing key, and returns false for either.
+bool ExistingDoc(CommandContext& ctx, std::string_view key, storage::Entry** out);
 
 // Parses a path argument; on error replies RedisJSON's text and returns nullopt.
 std::optional<json::Path> PathArgOrReply(CommandContext& ctx, std::string_view text);
@@ -56,6 +62,13 @@ std::vector<json::Match> MatchesOfKind(const json::Path& path, json::Value& root
   ok->resize(matches.size());
   for (size_t i = 0; i < matches.size(); ++i) (*ok)[i] = wanted(*matches[i].value);
   return matches;
+}
+
+// An index into an array of `len` elements as RedisJSON clamps it (JSON.ARRPOP, JSON.ARRTRIM,
+// JSON.ARRINDEX's start): negative counts from the end, and out-of-range values clamp to the
+// first or last element. Meaningful only for len > 0.
+inline int64_t ClampIndex(int64_t i, int64_t len) {
+  return i < 0 ? std::max<int64_t>(0, len + i) : std::min(i, len - 1);
 }
 
 // Recounts a document's memory after a change whose size is hard to measure locally.

@@ -12,8 +12,8 @@ namespace {
 
 using storage::Entry;
 
-// The document of `key` for a read command, or a reply already sent (wrong type: error; absent:
-// `on_missing` decides). Returns nullptr when the caller must stop.
+// The document of `key` for a read command. nullptr either with `*missing` set (the key is
+// absent: the caller replies) or after replying the wrong-type error.
 json::Value* ReadDoc(CommandContext& ctx, std::string_view key, bool* missing) {
   Result<Entry*> e = FindJson(ctx, key, kRead);
   if (!e.ok()) {
@@ -180,19 +180,65 @@ void MGetCoordinator(CommandContext& ctx) {
       });
 }
 
+// ---- Commands that take `key [path]` ----
+
+// A read command's key and path: the parsed path (the legacy root when the argument is absent)
+// and the key's document (nullptr when the key is absent).
+struct ReadTarget {
+  json::Path path;
+  const json::Value* root;
+};
+
+// Parses the path argument at `path_arg`, then finds the document of the key at `key_arg`: a
+// bad path is reported before a wrong type, as RedisJSON does. Replies the error and returns
+// nullopt for either.
+std::optional<ReadTarget> ReadKeyPath(CommandContext& ctx, size_t key_arg = 1,
+                                      size_t path_arg = 2) {
+  std::optional<json::Path> path =
+      PathArgOrReply(ctx, ctx.argc() > path_arg ? ctx.arg(path_arg) : ".");
+  if (!path) return std::nullopt;
+  bool missing = false;
+  const json::Value* root = ReadDoc(ctx, ctx.arg(key_arg), &missing);
+  if (root == nullptr && !missing) return std::nullopt;
+  return ReadTarget{std::move(*path), root};
+}
+
+// A legacy path's value: its first match, or nullptr when nothing matches.
+const json::Value* FirstMatch(const json::Path& path, const json::Value& root) {
+  std::vector<const json::Value*> found = json::Select(path, root);
+  return found.empty() ? nullptr : found[0];
+}
+
+// RedisJSON's error for a legacy path whose value is not of the `wanted` type.
+void ReplyWrongType(CommandContext& ctx, std::string_view wanted, const json::Value& v) {
+  ctx.ReplyError(protocol::JsonWrongTypeError(wanted, json::TypeName(v.type())));
+}
+
+// A JSONPath reply: one entry per match, `reply_one(value)` for a match of type `kind` and null
+// for the others.
+template <typename ReplyOne>
+void ReplyEachOfType(CommandContext& ctx, const std::vector<const json::Value*>& found,
+                     json::Type kind, ReplyOne reply_one) {
+  ctx.reply().ArrayHeader(found.size());
+  for (const json::Value* v : found) {
+    if (v->type() == kind) {
+      reply_one(*v);
+    } else {
+      ctx.reply().Null();
+    }
+  }
+}
+
 // ---- JSON.TYPE key [path] ----
 
 void Type(CommandContext& ctx) {
-  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.argc() > 2 ? ctx.arg(2) : ".");
-  if (!path) return;
-  bool missing = false;
-  json::Value* root = ReadDoc(ctx, ctx.arg(1), &missing);
-  if (root == nullptr && !missing) return;
+  std::optional<ReadTarget> t = ReadKeyPath(ctx);
+  if (!t) return;
   // RESP3 wraps the RESP2 reply in one more array (RedisJSON 2.6).
   if (ctx.reply().resp3()) ctx.reply().ArrayHeader(1);
-  if (missing) return ctx.reply().Null();
-  std::vector<const json::Value*> found = json::Select(*path, *root);
-  if (path->is_legacy()) {
+  if (t->root == nullptr) return ctx.reply().Null();
+  std::vector<const json::Value*> found = json::Select(t->path, *t->root);
+  if (t->path.is_legacy()) {
     if (found.empty()) return ctx.reply().Null();
     return ctx.reply().Bulk(json::TypeName(found[0]->type()));
   }
@@ -201,91 +247,64 @@ void Type(CommandContext& ctx) {
 }
 
 // ---- JSON.STRLEN / JSON.ARRLEN / JSON.OBJLEN key [path] ----
+// One count for three types; what a legacy path or a missing key answers differs, as in
+// RedisJSON.
+
+// Bytes of a string, elements of an array, members of an object.
+int64_t Length(const json::Value& v) {
+  return static_cast<int64_t>(v.is_string() ? v.as_string().size() : v.size());
+}
+
+// The JSONPath reply: the length of each match of type `kind`, null for the others.
+void ReplyLengths(CommandContext& ctx, const ReadTarget& t, json::Type kind) {
+  ReplyEachOfType(ctx, json::Select(t.path, *t.root), kind,
+                  [&](const json::Value& v) { ctx.reply().Integer(Length(v)); });
+}
 
 void Strlen(CommandContext& ctx) {
-  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.argc() > 2 ? ctx.arg(2) : ".");
-  if (!path) return;
-  bool missing = false;
-  json::Value* root = ReadDoc(ctx, ctx.arg(1), &missing);
-  if (root == nullptr && !missing) return;
-  if (path->is_legacy()) {
-    if (missing) return ctx.reply().Null();
-    std::vector<const json::Value*> found = json::Select(*path, *root);
-    if (found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(path->jsonpath()));
-    if (!found[0]->is_string()) {
-      return ctx.ReplyError(
-          protocol::JsonWrongTypeError("string", json::TypeName(found[0]->type())));
-    }
-    return ctx.reply().Integer(static_cast<int64_t>(found[0]->as_string().size()));
+  std::optional<ReadTarget> t = ReadKeyPath(ctx);
+  if (!t) return;
+  if (t->path.is_legacy()) {
+    if (t->root == nullptr) return ctx.reply().Null();
+    const json::Value* v = FirstMatch(t->path, *t->root);
+    if (v == nullptr) return ctx.ReplyError(protocol::JsonPathMissingError(t->path.jsonpath()));
+    if (!v->is_string()) return ReplyWrongType(ctx, "string", *v);
+    return ctx.reply().Integer(Length(*v));
   }
-  if (missing) return ctx.ReplyError(protocol::kErrJsonNoKey);
-  std::vector<const json::Value*> found = json::Select(*path, *root);
-  ctx.reply().ArrayHeader(found.size());
-  for (const json::Value* v : found) {
-    if (v->is_string()) {
-      ctx.reply().Integer(static_cast<int64_t>(v->as_string().size()));
-    } else {
-      ctx.reply().Null();
-    }
-  }
+  if (t->root == nullptr) return ctx.ReplyError(protocol::kErrJsonNoKey);
+  ReplyLengths(ctx, *t, json::Type::kString);
 }
 
 void Arrlen(CommandContext& ctx) {
-  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.argc() > 2 ? ctx.arg(2) : ".");
-  if (!path) return;
-  bool missing = false;
-  json::Value* root = ReadDoc(ctx, ctx.arg(1), &missing);
-  if (root == nullptr && !missing) return;
-  if (missing) {
-    if (path->is_legacy()) return ctx.reply().Null();
-    return ctx.ReplyError(protocol::kErrJsonNoKey);
-  }
-  std::vector<const json::Value*> found = json::Select(*path, *root);
-  if (path->is_legacy()) {
-    if (found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(path->original()));
-    if (!found[0]->is_array()) {
-      return ctx.ReplyError(protocol::JsonPathMissingOrError(path->original(), "not an array"));
+  std::optional<ReadTarget> t = ReadKeyPath(ctx);
+  if (!t) return;
+  if (t->path.is_legacy()) {
+    if (t->root == nullptr) return ctx.reply().Null();
+    const json::Value* v = FirstMatch(t->path, *t->root);
+    if (v == nullptr) return ctx.ReplyError(protocol::JsonPathMissingError(t->path.original()));
+    if (!v->is_array()) {
+      return ctx.ReplyError(protocol::JsonPathMissingOrError(t->path.original(), "not an array"));
     }
-    return ctx.reply().Integer(static_cast<int64_t>(found[0]->size()));
+    return ctx.reply().Integer(Length(*v));
   }
-  ctx.reply().ArrayHeader(found.size());
-  for (const json::Value* v : found) {
-    if (v->is_array()) {
-      ctx.reply().Integer(static_cast<int64_t>(v->size()));
-    } else {
-      ctx.reply().Null();
-    }
-  }
+  if (t->root == nullptr) return ctx.ReplyError(protocol::kErrJsonNoKey);
+  ReplyLengths(ctx, *t, json::Type::kArray);
 }
 
 void Objlen(CommandContext& ctx) {
-  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.argc() > 2 ? ctx.arg(2) : ".");
-  if (!path) return;
-  bool missing = false;
-  json::Value* root = ReadDoc(ctx, ctx.arg(1), &missing);
-  if (root == nullptr && !missing) return;
-  if (path->is_legacy()) {
-    if (missing) return ctx.reply().Null();
-    std::vector<const json::Value*> found = json::Select(*path, *root);
-    if (found.empty()) return ctx.reply().Null();
-    if (!found[0]->is_object()) {
-      return ctx.ReplyError(
-          protocol::JsonWrongTypeError("object", json::TypeName(found[0]->type())));
-    }
-    return ctx.reply().Integer(static_cast<int64_t>(found[0]->size()));
+  std::optional<ReadTarget> t = ReadKeyPath(ctx);
+  if (!t) return;
+  if (t->path.is_legacy()) {
+    if (t->root == nullptr) return ctx.reply().Null();
+    const json::Value* v = FirstMatch(t->path, *t->root);
+    if (v == nullptr) return ctx.reply().Null();
+    if (!v->is_object()) return ReplyWrongType(ctx, "object", *v);
+    return ctx.reply().Integer(Length(*v));
   }
-  if (missing) {
-    return ctx.ReplyError(protocol::JsonPathMissingOrError(path->jsonpath(), "not an object"));
+  if (t->root == nullptr) {
+    return ctx.ReplyError(protocol::JsonPathMissingOrError(t->path.jsonpath(), "not an object"));
   }
-  std::vector<const json::Value*> found = json::Select(*path, *root);
-  ctx.reply().ArrayHeader(found.size());
-  for (const json::Value* v : found) {
-    if (v->is_object()) {
-      ctx.reply().Integer(static_cast<int64_t>(v->size()));
-    } else {
-      ctx.reply().Null();
-    }
-  }
+  ReplyLengths(ctx, *t, json::Type::kObject);
 }
 
 // ---- JSON.OBJKEYS key [path] ----
@@ -296,30 +315,20 @@ void ReplyKeys(CommandContext& ctx, const json::Value& obj) {
 }
 
 void Objkeys(CommandContext& ctx) {
-  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.argc() > 2 ? ctx.arg(2) : ".");
-  if (!path) return;
-  bool missing = false;
-  json::Value* root = ReadDoc(ctx, ctx.arg(1), &missing);
-  if (root == nullptr && !missing) return;
-  if (path->is_legacy()) {
-    if (missing) return ctx.reply().Null();
-    std::vector<const json::Value*> found = json::Select(*path, *root);
-    if (found.empty()) return ctx.reply().Null();
-    if (!found[0]->is_object()) {
-      return ctx.ReplyError(protocol::JsonPathMissingOrError(path->jsonpath(), "not an object"));
+  std::optional<ReadTarget> t = ReadKeyPath(ctx);
+  if (!t) return;
+  if (t->path.is_legacy()) {
+    if (t->root == nullptr) return ctx.reply().Null();
+    const json::Value* v = FirstMatch(t->path, *t->root);
+    if (v == nullptr) return ctx.reply().Null();
+    if (!v->is_object()) {
+      return ctx.ReplyError(protocol::JsonPathMissingOrError(t->path.jsonpath(), "not an object"));
     }
-    return ReplyKeys(ctx, *found[0]);
+    return ReplyKeys(ctx, *v);
   }
-  if (missing) return ctx.ReplyError(protocol::kErrJsonNoKey);
-  std::vector<const json::Value*> found = json::Select(*path, *root);
-  ctx.reply().ArrayHeader(found.size());
-  for (const json::Value* v : found) {
-    if (v->is_object()) {
-      ReplyKeys(ctx, *v);
-    } else {
-      ctx.reply().Null();
-    }
-  }
+  if (t->root == nullptr) return ctx.ReplyError(protocol::kErrJsonNoKey);
+  ReplyEachOfType(ctx, json::Select(t->path, *t->root), json::Type::kObject,
+                  [&](const json::Value& v) { ReplyKeys(ctx, v); });
 }
 
 // ---- JSON.ARRINDEX key path value [start [stop]] ----
@@ -362,7 +371,7 @@ bool SameValue(const json::Value& a, const json::Value& b) {
 int64_t IndexOf(const json::Value& arr, const json::Value& needle, int64_t start, int64_t stop) {
   int64_t len = static_cast<int64_t>(arr.size());
   if (len == 0) return -1;
-  start = start < 0 ? std::max<int64_t>(0, len + start) : std::min(start, len - 1);
+  start = ClampIndex(start, len);
   stop = stop == 0 ? len : (stop < 0 ? std::max<int64_t>(0, len + stop) : std::min(stop, len));
   for (int64_t i = start; i < stop; ++i) {
     if (SameValue(arr[static_cast<size_t>(i)], needle)) return i;
@@ -386,39 +395,26 @@ void Arrindex(CommandContext& ctx) {
   if (missing) return ctx.ReplyError(protocol::JsonPathMissingError(ctx.arg(2)));
   std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
   if (!path) return;
-  std::vector<const json::Value*> found = json::Select(*path, *root);
   if (path->is_legacy()) {
-    if (found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(path->jsonpath()));
-    if (!found[0]->is_array()) {
-      return ctx.ReplyError(
-          protocol::JsonWrongTypeError("array", json::TypeName(found[0]->type())));
-    }
-    return ctx.reply().Integer(IndexOf(*found[0], *needle, start, stop));
+    const json::Value* v = FirstMatch(*path, *root);
+    if (v == nullptr) return ctx.ReplyError(protocol::JsonPathMissingError(path->jsonpath()));
+    if (!v->is_array()) return ReplyWrongType(ctx, "array", *v);
+    return ctx.reply().Integer(IndexOf(*v, *needle, start, stop));
   }
-  ctx.reply().ArrayHeader(found.size());
-  for (const json::Value* v : found) {
-    if (v->is_array()) {
-      ctx.reply().Integer(IndexOf(*v, *needle, start, stop));
-    } else {
-      ctx.reply().Null();
-    }
-  }
+  ReplyEachOfType(ctx, json::Select(*path, *root), json::Type::kArray, [&](const json::Value& v) {
+    ctx.reply().Integer(IndexOf(v, *needle, start, stop));
+  });
 }
 
 // ---- JSON.RESP key [path] ----
 
 void Resp(CommandContext& ctx) {
-  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.argc() > 2 ? ctx.arg(2) : ".");
-  if (!path) return;
-  bool missing = false;
-  json::Value* root = ReadDoc(ctx, ctx.arg(1), &missing);
-  if (root == nullptr) {
-    if (missing) ctx.reply().Null();
-    return;
-  }
-  std::vector<const json::Value*> found = json::Select(*path, *root);
-  if (path->is_legacy()) {
-    if (found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(path->jsonpath()));
+  std::optional<ReadTarget> t = ReadKeyPath(ctx);
+  if (!t) return;
+  if (t->root == nullptr) return ctx.reply().Null();
+  std::vector<const json::Value*> found = json::Select(t->path, *t->root);
+  if (t->path.is_legacy()) {
+    if (found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(t->path.jsonpath()));
     return ReplyResp(ctx.reply(), *found[0]);
   }
   ctx.reply().ArrayHeader(found.size());
@@ -429,19 +425,16 @@ void Resp(CommandContext& ctx) {
 
 void DebugMemory(CommandContext& ctx) {
   if (ctx.argc() > 4) return ctx.ReplyError(protocol::WrongArityError(ctx.spec().name));
-  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.argc() > 3 ? ctx.arg(3) : ".");
-  if (!path) return;
-  bool missing = false;
-  json::Value* root = ReadDoc(ctx, ctx.arg(2), &missing);
-  if (root == nullptr && !missing) return;
-  if (path->is_legacy()) {
-    if (missing) return ctx.reply().Integer(0);
-    std::vector<const json::Value*> found = json::Select(*path, *root);
-    if (found.empty()) return ctx.ReplyError(protocol::JsonPathMissingError(path->jsonpath()));
-    return ctx.reply().Integer(static_cast<int64_t>(found[0]->MemoryUsage()));
+  std::optional<ReadTarget> t = ReadKeyPath(ctx, /*key_arg=*/2, /*path_arg=*/3);
+  if (!t) return;
+  if (t->path.is_legacy()) {
+    if (t->root == nullptr) return ctx.reply().Integer(0);
+    const json::Value* v = FirstMatch(t->path, *t->root);
+    if (v == nullptr) return ctx.ReplyError(protocol::JsonPathMissingError(t->path.jsonpath()));
+    return ctx.reply().Integer(static_cast<int64_t>(v->MemoryUsage()));
   }
-  if (missing) return ctx.reply().ArrayHeader(0);
-  std::vector<const json::Value*> found = json::Select(*path, *root);
+  if (t->root == nullptr) return ctx.reply().ArrayHeader(0);
+  std::vector<const json::Value*> found = json::Select(t->path, *t->root);
   ctx.reply().ArrayHeader(found.size());
   for (const json::Value* v : found) ctx.reply().Integer(static_cast<int64_t>(v->MemoryUsage()));
 }

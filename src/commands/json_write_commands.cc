@@ -27,29 +27,11 @@ bool WriteDoc(CommandContext& ctx, std::string_view key, Entry** out) {
   return true;
 }
 
-// As WriteDoc, and a missing key is RedisJSON's "key doesn't exist" error.
-bool ExistingDoc(CommandContext& ctx, std::string_view key, Entry** out) {
-  if (!WriteDoc(ctx, key, out)) return false;
-  if (*out == nullptr) {
-    ctx.ReplyError(protocol::kErrJsonNoKey);
-    return false;
-  }
-  return true;
-}
+// ---- JSON.SET key path value [NX | XX] / JSON.MERGE key path value ----
 
-// ---- JSON.SET key path value [NX | XX] ----
-
-void Set(CommandContext& ctx) {
-  SetMode mode = SetMode::kAny;
-  for (size_t i = 4; i < ctx.argc(); ++i) {
-    if (ArgIs(ctx.arg(i), "NX") && mode == SetMode::kAny) {
-      mode = SetMode::kNx;
-    } else if (ArgIs(ctx.arg(i), "XX") && mode == SetMode::kAny) {
-      mode = SetMode::kXx;
-    } else {
-      return ctx.ReplyError(Status::Syntax());
-    }
-  }
+// JSON.SET and JSON.MERGE after their options: the same checks, replies and new-key rule; only
+// what happens to an existing value differs (replaced, or merged per RFC 7386).
+void SetOrMerge(CommandContext& ctx, SetMode mode, bool merge) {
   Entry* e = nullptr;
   if (!WriteDoc(ctx, ctx.arg(1), &e)) return;
   std::optional<json::Value> value = JsonArgOrReply(ctx, ctx.arg(3));
@@ -65,30 +47,25 @@ void Set(CommandContext& ctx) {
   SetPlan plan = PlanSet(*path, storage::JsonRoot(e->value), mode, *value);
   if (!plan.error.empty()) return ctx.ReplyError(plan.error);
   if (plan.nothing()) return ctx.reply().Null();
-  ApplySet(e->value, plan, std::move(*value), /*merge=*/false);
+  ApplySet(e->value, plan, std::move(*value), merge);
   ctx.reply().Ok();
 }
 
-// ---- JSON.MERGE key path value ----
-
-void Merge(CommandContext& ctx) {
-  Entry* e = nullptr;
-  if (!WriteDoc(ctx, ctx.arg(1), &e)) return;
-  std::optional<json::Value> value = JsonArgOrReply(ctx, ctx.arg(3));
-  if (!value) return;
-  std::optional<json::Path> path = PathArgOrReply(ctx, ctx.arg(2));
-  if (!path) return;
-  if (e == nullptr) {
-    if (!path->is_root()) return ctx.ReplyError(protocol::kErrJsonNewAtRoot);
-    ctx.db().Insert(ctx.arg(1), storage::MakeJson(std::move(*value)));
-    return ctx.reply().Ok();
+void Set(CommandContext& ctx) {
+  SetMode mode = SetMode::kAny;
+  for (size_t i = 4; i < ctx.argc(); ++i) {
+    if (ArgIs(ctx.arg(i), "NX") && mode == SetMode::kAny) {
+      mode = SetMode::kNx;
+    } else if (ArgIs(ctx.arg(i), "XX") && mode == SetMode::kAny) {
+      mode = SetMode::kXx;
+    } else {
+      return ctx.ReplyError(Status::Syntax());
+    }
   }
-  SetPlan plan = PlanSet(*path, storage::JsonRoot(e->value), SetMode::kAny, *value);
-  if (!plan.error.empty()) return ctx.ReplyError(plan.error);
-  if (plan.nothing()) return ctx.reply().Null();
-  ApplySet(e->value, plan, std::move(*value), /*merge=*/true);
-  ctx.reply().Ok();
+  SetOrMerge(ctx, mode, /*merge=*/false);
 }
+
+void Merge(CommandContext& ctx) { SetOrMerge(ctx, SetMode::kAny, /*merge=*/true); }
 
 // ---- JSON.MSET key path value [key path value ...] ----
 

@@ -134,6 +134,15 @@ class SlowParser {
 
   bool Eof() const { return pos_ >= s_.size(); }
   char Peek() const { return s_[pos_]; }
+  bool AtDigit() const { return !Eof() && Peek() >= '0' && Peek() <= '9'; }
+
+  // True, with `eof_error` (one of serde_json's "EOF while parsing ..." texts) recorded, when
+  // the text ends here.
+  bool AtEnd(const char* eof_error) {
+    if (!Eof()) return false;
+    SetError(eof_error, pos_);
+    return true;
+  }
 
   void SkipWs() {
     while (pos_ < s_.size()) {
@@ -144,10 +153,7 @@ class SlowParser {
   }
 
   bool ParseValue(Value* out, int depth) {
-    if (Eof()) {
-      SetError("EOF while parsing a value", pos_);
-      return false;
-    }
+    if (AtEnd("EOF while parsing a value")) return false;
     char c = Peek();
     switch (c) {
       case 'n':
@@ -198,6 +204,32 @@ class SlowParser {
     return true;
   }
 
+  enum class Next { kItem, kEnd, kError };
+
+  // After an array element or an object member: consumes "," (another item follows) or `close`
+  // (the container ends); anything else is an error in serde_json's words (`eof_error` at the
+  // end of the text, `unexpected` before another character, "trailing comma" for ",]").
+  Next AfterItem(char close, const char* eof_error, const char* unexpected) {
+    SkipWs();
+    if (AtEnd(eof_error)) return Next::kError;
+    char c = Peek();
+    if (c == ',') {
+      ++pos_;
+      SkipWs();
+      if (!Eof() && Peek() == close) {
+        SetError("trailing comma", pos_ + 1);
+        return Next::kError;
+      }
+      return Next::kItem;
+    }
+    if (c == close) {
+      ++pos_;
+      return Next::kEnd;
+    }
+    SetError(unexpected, pos_ + 1);
+    return Next::kError;
+  }
+
   bool ParseArray(Value* out, int depth) {
     if (!EnterContainer(depth)) return false;
     ++pos_;  // '['
@@ -211,34 +243,15 @@ class SlowParser {
     while (true) {
       SkipWs();
       Value item;
-      if (Eof()) {
-        SetError("EOF while parsing a list", pos_);
-        return false;
-      }
+      if (AtEnd("EOF while parsing a list")) return false;
       if (!ParseValue(&item, depth + 1)) return false;
       arr.PushBack(std::move(item));
-      SkipWs();
-      if (Eof()) {
-        SetError("EOF while parsing a list", pos_);
-        return false;
-      }
-      char c = Peek();
-      if (c == ',') {
-        ++pos_;
-        SkipWs();
-        if (!Eof() && Peek() == ']') {
-          SetError("trailing comma", pos_ + 1);
-          return false;
-        }
-        continue;
-      }
-      if (c == ']') {
-        ++pos_;
+      Next next = AfterItem(']', "EOF while parsing a list", "expected `,` or `]`");
+      if (next == Next::kError) return false;
+      if (next == Next::kEnd) {
         *out = std::move(arr);
         return true;
       }
-      SetError("expected `,` or `]`", pos_ + 1);
-      return false;
     }
   }
 
@@ -254,10 +267,7 @@ class SlowParser {
     }
     while (true) {
       SkipWs();
-      if (Eof()) {
-        SetError("EOF while parsing an object", pos_);
-        return false;
-      }
+      if (AtEnd("EOF while parsing an object")) return false;
       if (Peek() != '"') {
         SetError("key must be a string", pos_ + 1);
         return false;
@@ -266,10 +276,7 @@ class SlowParser {
       std::string key;
       if (!ParseString(&key)) return false;
       SkipWs();
-      if (Eof()) {
-        SetError("EOF while parsing an object", pos_);
-        return false;
-      }
+      if (AtEnd("EOF while parsing an object")) return false;
       if (Peek() != ':') {
         SetError("expected `:`", pos_ + 1);
         return false;
@@ -279,28 +286,12 @@ class SlowParser {
       Value item;
       if (!ParseValue(&item, depth + 1)) return false;
       obj.Set(key, std::move(item));
-      SkipWs();
-      if (Eof()) {
-        SetError("EOF while parsing an object", pos_);
-        return false;
-      }
-      char c = Peek();
-      if (c == ',') {
-        ++pos_;
-        SkipWs();
-        if (!Eof() && Peek() == '}') {
-          SetError("trailing comma", pos_ + 1);
-          return false;
-        }
-        continue;
-      }
-      if (c == '}') {
-        ++pos_;
+      Next next = AfterItem('}', "EOF while parsing an object", "expected `,` or `}`");
+      if (next == Next::kError) return false;
+      if (next == Next::kEnd) {
         *out = std::move(obj);
         return true;
       }
-      SetError("expected `,` or `}`", pos_ + 1);
-      return false;
     }
   }
 
@@ -314,10 +305,7 @@ class SlowParser {
   bool ParseHex4(uint32_t* out) {
     uint32_t v = 0;
     for (int i = 0; i < 4; ++i) {
-      if (Eof()) {
-        SetError("EOF while parsing a string", pos_);
-        return false;
-      }
+      if (AtEnd("EOF while parsing a string")) return false;
       int h = HexVal(Peek());
       ++pos_;
       if (h < 0) {
@@ -374,10 +362,7 @@ class SlowParser {
   // After the opening quote; consumes the closing quote.
   bool ParseString(std::string* out) {
     while (true) {
-      if (Eof()) {
-        SetError("EOF while parsing a string", pos_);
-        return false;
-      }
+      if (AtEnd("EOF while parsing a string")) return false;
       unsigned char c = static_cast<unsigned char>(Peek());
       if (c == '"') {
         ++pos_;
@@ -385,10 +370,7 @@ class SlowParser {
       }
       if (c == '\\') {
         ++pos_;
-        if (Eof()) {
-          SetError("EOF while parsing a string", pos_);
-          return false;
-        }
+        if (AtEnd("EOF while parsing a string")) return false;
         char e = Peek();
         ++pos_;
         switch (e) {
@@ -465,6 +447,17 @@ class SlowParser {
     }
   }
 
+  // One or more digits: a fraction's or an exponent's.
+  bool ParseDigits() {
+    if (AtEnd("EOF while parsing a value")) return false;
+    if (!AtDigit()) {
+      SetError("invalid number", pos_ + 1);
+      return false;
+    }
+    while (AtDigit()) ++pos_;
+    return true;
+  }
+
   bool ParseNumber(Value* out) {
     size_t start = pos_;
     bool negative = false;
@@ -472,19 +465,16 @@ class SlowParser {
       negative = true;
       ++pos_;
     }
-    if (Eof()) {
-      SetError("EOF while parsing a value", pos_);
-      return false;
-    }
+    if (AtEnd("EOF while parsing a value")) return false;
     char c = Peek();
     if (c == '0') {
       ++pos_;
-      if (!Eof() && Peek() >= '0' && Peek() <= '9') {
+      if (AtDigit()) {
         SetError("invalid number", pos_ + 1);
         return false;
       }
     } else if (c >= '1' && c <= '9') {
-      while (!Eof() && Peek() >= '0' && Peek() <= '9') ++pos_;
+      while (AtDigit()) ++pos_;
     } else {
       SetError("invalid number", pos_ + 1);
       return false;
@@ -493,29 +483,13 @@ class SlowParser {
     if (!Eof() && Peek() == '.') {
       is_float = true;
       ++pos_;
-      if (Eof()) {
-        SetError("EOF while parsing a value", pos_);
-        return false;
-      }
-      if (!(Peek() >= '0' && Peek() <= '9')) {
-        SetError("invalid number", pos_ + 1);
-        return false;
-      }
-      while (!Eof() && Peek() >= '0' && Peek() <= '9') ++pos_;
+      if (!ParseDigits()) return false;
     }
     if (!Eof() && (Peek() == 'e' || Peek() == 'E')) {
       is_float = true;
       ++pos_;
       if (!Eof() && (Peek() == '+' || Peek() == '-')) ++pos_;
-      if (Eof()) {
-        SetError("EOF while parsing a value", pos_);
-        return false;
-      }
-      if (!(Peek() >= '0' && Peek() <= '9')) {
-        SetError("invalid number", pos_ + 1);
-        return false;
-      }
-      while (!Eof() && Peek() >= '0' && Peek() <= '9') ++pos_;
+      if (!ParseDigits()) return false;
     }
     std::string token(s_.substr(start, pos_ - start));
     if (!is_float) {

@@ -60,6 +60,29 @@ bool IsLiteralChar(char c) {
          c == '^' || c == '/' || c == ':';
 }
 
+PathStep StepOf(PathStep::Kind kind) {
+  PathStep st;
+  st.kind = kind;
+  return st;
+}
+
+PathStep NameStep(std::string name) {
+  PathStep st = StepOf(PathStep::Kind::kName);
+  st.names.push_back(std::move(name));
+  return st;
+}
+
+// RedisJSON's is_static: every step is a member name or a single index.
+bool AllStepsSingle(const std::vector<PathStep>& steps) {
+  for (const PathStep& st : steps) {
+    bool single = st.kind == PathStep::Kind::kName ||
+                  (st.kind == PathStep::Kind::kNames && st.names.size() == 1) ||
+                  (st.kind == PathStep::Kind::kIndexes && st.indexes.size() == 1);
+    if (!single) return false;
+  }
+  return true;
+}
+
 class PathParser {
  public:
   explicit PathParser(std::string_view s) : s_(s) {}
@@ -235,17 +258,12 @@ class PathParser {
         // first_element = literal | all
         std::string name;
         if (ParseLiteral(&name)) {
-          PathStep st;
-          st.kind = PathStep::Kind::kName;
-          st.names.push_back(std::move(name));
-          steps->push_back(std::move(st));
+          steps->push_back(NameStep(std::move(name)));
           ++count;
           continue;
         }
         if (Lit('*')) {
-          PathStep st;
-          st.kind = PathStep::Kind::kWildcard;
-          steps->push_back(std::move(st));
+          steps->push_back(StepOf(PathStep::Kind::kWildcard));
           ++count;
           continue;
         }
@@ -265,10 +283,7 @@ class PathParser {
       Ws();
       std::string name;
       if (ParseLiteral(&name)) {
-        PathStep st;
-        st.kind = PathStep::Kind::kName;
-        st.names.push_back(std::move(name));
-        steps->push_back(std::move(st));
+        steps->push_back(NameStep(std::move(name)));
         return true;
       }
       pos_ = start;
@@ -276,22 +291,16 @@ class PathParser {
     // ".." (literal | "*" | "[" bracket "]")
     if (LitStr("..")) {
       Ws();
-      PathStep rec;
-      rec.kind = PathStep::Kind::kRecursive;
+      PathStep rec = StepOf(PathStep::Kind::kRecursive);
       std::string name;
       if (ParseLiteral(&name)) {
         steps->push_back(std::move(rec));
-        PathStep st;
-        st.kind = PathStep::Kind::kName;
-        st.names.push_back(std::move(name));
-        steps->push_back(std::move(st));
+        steps->push_back(NameStep(std::move(name)));
         return true;
       }
       if (Lit('*')) {
         steps->push_back(std::move(rec));
-        PathStep st;
-        st.kind = PathStep::Kind::kWildcard;
-        steps->push_back(std::move(st));
+        steps->push_back(StepOf(PathStep::Kind::kWildcard));
         return true;
       }
       Expect(Rule::kAll, pos_);
@@ -317,9 +326,7 @@ class PathParser {
     if (Lit('.')) {
       Ws();
       if (Lit('*')) {
-        PathStep st;
-        st.kind = PathStep::Kind::kWildcard;
-        steps->push_back(std::move(st));
+        steps->push_back(StepOf(PathStep::Kind::kWildcard));
         return true;
       }
       Expect(Rule::kAll, pos_);
@@ -345,6 +352,26 @@ class PathParser {
     return false;
   }
 
+  // The rest of a list after its first item: ("," item)*, spaces allowed around the commas.
+  // `parse_item` consumes one item or returns false; a comma not followed by an item is left
+  // unconsumed.
+  template <typename ParseItem>
+  void ParseListTail(ParseItem parse_item) {
+    while (true) {
+      size_t save = pos_;
+      Ws();
+      if (!Lit(',')) {
+        pos_ = save;
+        return;
+      }
+      Ws();
+      if (!parse_item()) {
+        pos_ = save;
+        return;
+      }
+    }
+  }
+
   // bracket = numbers_range | numbers_list | string_list | "*" | "?" filter
   bool ParseBracket(PathStep* st) {
     Ws();
@@ -355,20 +382,11 @@ class PathParser {
     if (ParseNumber(&n)) {
       st->kind = PathStep::Kind::kIndexes;
       st->indexes.push_back(n);
-      while (true) {
-        size_t save = pos_;
-        Ws();
-        if (!Lit(',')) {
-          pos_ = save;
-          break;
-        }
-        Ws();
-        if (!ParseNumber(&n)) {
-          pos_ = save;
-          break;
-        }
+      ParseListTail([&] {
+        if (!ParseNumber(&n)) return false;
         st->indexes.push_back(n);
-      }
+        return true;
+      });
       return true;
     }
     pos_ = start;
@@ -376,20 +394,11 @@ class PathParser {
     if (ParseString(&name)) {
       st->kind = PathStep::Kind::kNames;
       st->names.push_back(std::move(name));
-      while (true) {
-        size_t save = pos_;
-        Ws();
-        if (!Lit(',')) {
-          pos_ = save;
-          break;
-        }
-        Ws();
-        if (!ParseString(&name)) {
-          pos_ = save;
-          break;
-        }
+      ParseListTail([&] {
+        if (!ParseString(&name)) return false;
         st->names.push_back(std::move(name));
-      }
+        return true;
+      });
       return true;
     }
     Expect(Rule::kStringList, start);
@@ -411,6 +420,19 @@ class PathParser {
       return true;
     }
     return false;
+  }
+
+  // A range after its first ':': [number] then the optional step.
+  void ParseRangeEnd(PathStep* st) {
+    size_t after = pos_;
+    Ws();
+    int64_t b;
+    if (ParseNumber(&b, false)) {
+      st->end = b;
+    } else {
+      pos_ = after;
+    }
+    ParseRangeStep(st);
   }
 
   // Optional tail of a range: (":" pos_number) | ":"
@@ -435,20 +457,13 @@ class PathParser {
   bool ParseRange(PathStep* st) {
     size_t start = pos_;
     st->kind = PathStep::Kind::kSlice;
-    int64_t a, b;
+    int64_t a;
     // full_range / left_range: number ":" [number] tail
     if (ParseNumber(&a, false)) {
       Ws();
       if (Lit(':')) {
         st->start = a;
-        size_t after = pos_;
-        Ws();
-        if (ParseNumber(&b, false)) {
-          st->end = b;
-        } else {
-          pos_ = after;
-        }
-        ParseRangeStep(st);
+        ParseRangeEnd(st);
         return true;
       }
       pos_ = start;
@@ -458,14 +473,7 @@ class PathParser {
     }
     // right_range / all_range: ":" [number] tail
     if (Lit(':')) {
-      size_t after = pos_;
-      Ws();
-      if (ParseNumber(&b, false)) {
-        st->end = b;
-      } else {
-        pos_ = after;
-      }
-      ParseRangeStep(st);
+      ParseRangeEnd(st);
       return true;
     }
     Expect(Rule::kNumbersRange, start);
@@ -709,13 +717,7 @@ Result<Path> Path::Parse(std::string_view text) {
   Result<std::vector<PathStep>> steps = parser.ParseQuery();
   if (!steps.ok()) return steps.status();
   p.steps_ = std::move(steps).value();
-  p.static_ = true;
-  for (const PathStep& st : p.steps_) {
-    bool single = st.kind == PathStep::Kind::kName ||
-                  (st.kind == PathStep::Kind::kNames && st.names.size() == 1) ||
-                  (st.kind == PathStep::Kind::kIndexes && st.indexes.size() == 1);
-    if (!single) p.static_ = false;
-  }
+  p.static_ = AllStepsSingle(p.steps_);
   return p;
 }
 
@@ -743,13 +745,7 @@ Path Path::ParentPath() const {
       p.steps_.pop_back();
     }
   }
-  p.static_ = true;
-  for (const PathStep& st : p.steps_) {
-    bool single = st.kind == PathStep::Kind::kName ||
-                  (st.kind == PathStep::Kind::kNames && st.names.size() == 1) ||
-                  (st.kind == PathStep::Kind::kIndexes && st.indexes.size() == 1);
-    if (!single) p.static_ = false;
-  }
+  p.static_ = AllStepsSingle(p.steps_);
   return p;
 }
 
