@@ -9,6 +9,13 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SHOAL_SANITIZER_ALLOCATOR 1
+// The sanitizers replace malloc (mallinfo2 then reads zeros); their runtime counts live bytes.
+// Declared here because GCC 12 does not ship sanitizer/allocator_interface.h.
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+#endif
+
 namespace shoal {
 
 size_t UsedMemory() {
@@ -21,6 +28,8 @@ size_t UsedMemory() {
   sz = sizeof(allocated);
   if (mallctl("stats.allocated", &allocated, &sz, nullptr, 0) == 0) return allocated;
   return 0;
+#elif defined(SHOAL_SANITIZER_ALLOCATOR)
+  return __sanitizer_get_current_allocated_bytes();
 #else
   struct mallinfo2 mi = mallinfo2();
   return mi.uordblks + mi.hblkhd;
