@@ -113,7 +113,7 @@ class ListMoveWait : public BlockedWait {
   }
   void Serve(shard::Shard& shard, storage::Db& db, std::string_view key, int64_t now_ms) override {
     shard::ShardSet& set = shard.shard_set();
-    shard::ShardId dest_owner = set.size() == 1 ? 0 : set.OwnerOf(dest_);
+    shard::ShardId dest_owner = set.OwnerOf(dest_);
     if (dest_owner == shard.id()) {
       // Same shard: LMOVE's own logic checks the destination before anything moves.
       Result<std::optional<std::string>> moved =

@@ -10,7 +10,7 @@ ShardGroups GroupByShard(const std::vector<std::string>& keys) {
   ShardGroups g;
   shard::ShardSet& set = *server::ServerState::Get().shards;
   for (size_t i = 0; i < keys.size(); ++i) {
-    shard::ShardId owner = set.size() == 1 ? 0 : set.OwnerOf(keys[i]);
+    shard::ShardId owner = set.OwnerOf(keys[i]);
     size_t slot = 0;
     while (slot < g.shards.size() && g.shards[slot] != owner) ++slot;
     if (slot == g.shards.size()) {

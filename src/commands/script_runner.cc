@@ -66,10 +66,6 @@ void RunCall(const server::CommandSpec& spec, server::CommandContext& ctx, bool 
   if (out->size() > before && (*out)[before] == '-') stat.failed_calls++;
 }
 
-shard::ShardId OwnerOf(const shard::ShardSet& set, std::string_view key) {
-  return set.size() == 1 ? 0 : set.OwnerOf(key);
-}
-
 }  // namespace
 
 bool PrepareScriptCall(const server::CommandSpec** spec, absl::Span<const std::string_view>* argv,
@@ -181,7 +177,7 @@ void TxRunner::Call(absl::Span<const std::string_view> argv, int resp, std::stri
         return protocol::ReplyBuilder(reply, resp).Error(kErrUndeclaredKey);
       }
     }
-    shard::ShardId owner = OwnerOf(set, key);
+    shard::ShardId owner = set.OwnerOf(key);
     if (std::find(owners.begin(), owners.end(), owner) == owners.end()) owners.push_back(owner);
   }
   // Fan-outs (KEYS, DBSIZE, coordinators) run synchronously: we hold what they touch.

@@ -45,8 +45,7 @@ bool AtomicRun::Start(Client& client, std::vector<QueuedCommand> commands,
 }
 
 static shard::ShardId OwnerOf(std::string_view key) {
-  shard::ShardSet& set = *ServerState::Get().shards;
-  return set.size() == 1 ? 0 : set.OwnerOf(key);
+  return ServerState::Get().shards->OwnerOf(key);
 }
 
 void AtomicRun::PlanLocks() {

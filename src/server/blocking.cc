@@ -169,8 +169,7 @@ class BlockingDriver {
   }
 
   static shard::ShardId OwnerOf(const BlockedWait& w, std::string_view key) {
-    shard::ShardSet& set = w.home_->shard_set();
-    return set.size() == 1 ? 0 : set.OwnerOf(key);
+    return w.home_->shard_set().OwnerOf(key);
   }
 
   static std::vector<shard::ShardId> Owners(const BlockedWait& w) {

@@ -68,7 +68,7 @@ Plan MakePlan(Client& client, ArgSpan args) {
   bool first = true;
   plan.site = Site::kShard;
   auto visit = [&](int i) {
-    shard::ShardId owner = shards.size() == 1 ? 0 : shards.OwnerOf(args[i]);
+    shard::ShardId owner = shards.OwnerOf(args[i]);
     if (first) {
       plan.shard = owner;
       first = false;
@@ -108,7 +108,7 @@ std::vector<SplitPart> SplitByShard(const CommandSpec& spec, ArgSpan args,
   *merge = PipelineRun::Merge{spec.split, {}, {}};
   std::vector<SplitPart> parts;
   for (size_t i = static_cast<size_t>(spec.first_key); i < args.size(); i += step) {
-    shard::ShardId owner = shards.size() == 1 ? 0 : shards.OwnerOf(args[i]);
+    shard::ShardId owner = shards.OwnerOf(args[i]);
     size_t p = 0;
     while (p < parts.size() && parts[p].shard != owner) ++p;
     if (p == parts.size()) {

@@ -34,10 +34,7 @@ void QueueCommand(Client& client, const Plan& plan, ArgSpan args) {
 
 namespace {
 
-shard::ShardId OwnerOf(std::string_view key) {
-  shard::ShardSet& set = *ServerState::Get().shards;
-  return set.size() == 1 ? 0 : set.OwnerOf(key);
-}
+shard::ShardId OwnerOf(std::string_view key) { return ServerState::Get().shards->OwnerOf(key); }
 
 // Tells the owners of the watched keys to forget them.
 void Unwatch(const WatchSet& watch) {

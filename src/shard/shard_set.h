@@ -22,7 +22,9 @@ class ShardSet {
 
   // The shard that owns `key`: a fast hash of the key, modulo the shard count. (The hash's
   // high bits choose the shard; a shard's Dict uses the low bits, so the two stay independent.)
+  // With one shard there is nothing to choose, and no hash to compute on every command.
   ShardId OwnerOf(std::string_view key) const {
+    if (shards_.size() == 1) return 0;
     return static_cast<ShardId>(((HashKey(key) >> 32) * shards_.size()) >> 32);
   }
 
