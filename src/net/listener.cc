@@ -38,7 +38,7 @@ std::string FormatAddress(const sockaddr_storage& sa) {
 
 namespace {
 
-// Resolves host:port for a passive socket; `node` nullptr means every address ("*" or "").
+// Resolves host:port for a passive socket; "*" or "" means every local address.
 Result<addrinfo*> ResolvePassive(const std::string& host, const std::string& port_str) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -51,6 +51,29 @@ Result<addrinfo*> ResolvePassive(const std::string& host, const std::string& por
   return res;
 }
 
+// A socket bound to `ai` (SO_REUSEADDR: TIME_WAIT is no owner; IPv6 sockets IPv6 only), or -1
+// with errno set. `reuse_port` shares the port with our other shards' sockets.
+int BindSocket(const addrinfo* ai, int extra_type_flags, bool reuse_port) {
+  int fd = socket(ai->ai_family, ai->ai_socktype | extra_type_flags | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
+std::string ListenError(const std::string& host, const std::string& port_str,
+                        const std::string& why) {
+  return "Could not create server TCP listening socket " + host + ":" + port_str + ": " + why;
+}
+
 }  // namespace
 
 Status CheckPortFree(const std::string& host, int port) {
@@ -59,52 +82,34 @@ Status CheckPortFree(const std::string& host, int port) {
   if (!res.ok()) return res.status();
   Status status = Status::Ok();
   for (addrinfo* ai = *res; ai != nullptr && status.ok(); ai = ai->ai_next) {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;  // An address family this host lacks: OpenListenSocket skips it too.
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));  // TIME_WAIT is no owner.
-    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno == EADDRINUSE) {
-      status = Status::Error("Could not create server TCP listening socket " + host + ":" +
-                             port_str + ": bind: Address already in use");
+    int fd = BindSocket(ai, 0, /*reuse_port=*/false);
+    if (fd >= 0) {
+      close(fd);
+    } else if (errno == EADDRINUSE) {
+      status = Status::Error(ListenError(host, port_str, "bind: Address already in use"));
     }
-    close(fd);
+    // Other failures (an address family this host lacks): OpenListenSocket reports or skips them.
   }
   freeaddrinfo(*res);
   return status;
 }
 
 Result<int> OpenListenSocket(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
   std::string port_str = std::to_string(port);
-  const char* node = (host == "*" || host.empty()) ? nullptr : host.c_str();
-  int rc = getaddrinfo(node, port_str.c_str(), &hints, &res);
-  if (rc != 0) return Status::Error("Could not resolve " + host + ": " + gai_strerror(rc));
+  Result<addrinfo*> res = ResolvePassive(host, port_str);
+  if (!res.ok()) return res.status();
   std::string last_error = "no address";
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      last_error = strerror(errno);
-      continue;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0) {
-      freeaddrinfo(res);
+  for (addrinfo* ai = *res; ai != nullptr; ai = ai->ai_next) {
+    int fd = BindSocket(ai, SOCK_NONBLOCK, /*reuse_port=*/true);
+    if (fd >= 0 && listen(fd, 511) == 0) {
+      freeaddrinfo(*res);
       return fd;
     }
     last_error = strerror(errno);
-    close(fd);
+    if (fd >= 0) close(fd);
   }
-  freeaddrinfo(res);
-  return Status::Error("Could not create server TCP listening socket " + host + ":" + port_str +
-                       ": " + last_error);
+  freeaddrinfo(*res);
+  return Status::Error(ListenError(host, port_str, last_error));
 }
 
 Listener::Listener(int fd, shard::Shard* shard, AcceptFn on_accept)
