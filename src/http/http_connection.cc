@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "http/handler.h"
 #include "http/http_stats.h"
+#include "net/connection.h"
 #include "server/dispatcher.h"
 #include "server/multi_exec.h"
 #include "server/server_state.h"
@@ -269,19 +270,12 @@ void HttpConnection::PollShards(std::function<std::string(shard::Shard&)> fn, in
 }
 
 void HttpConnection::WriteOut() {
-  server::ThreadState& ts = server::ThreadState::Get();
-  while (out_sent_ < http_out_.size()) {
-    ssize_t n = send(fd, http_out_.data() + out_sent_, http_out_.size() - out_sent_, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN) break;
-      if (errno == EINTR) continue;
-      Close();
-      return;
-    }
-    out_sent_ += static_cast<size_t>(n);
-    ts.net_output_bytes += static_cast<uint64_t>(n);
-    last_activity_ms_ = UnixTimeMs();
+  size_t sent_before = out_sent_;
+  if (!net::SendPending(fd, http_out_, &out_sent_)) {
+    Close();
+    return;
   }
+  if (out_sent_ != sent_before) last_activity_ms_ = UnixTimeMs();
   if (out_sent_ == http_out_.size()) {
     http_out_.clear();
     out_sent_ = 0;

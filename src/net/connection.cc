@@ -159,19 +159,26 @@ void Connection::ResumeAfterAsync() {
   if (!closed_) WriteReplies();
 }
 
+bool SendPending(int fd, const std::string& buf, size_t* sent) {
+  server::ThreadState& ts = server::ThreadState::Get();
+  while (*sent < buf.size()) {
+    ssize_t n = send(fd, buf.data() + *sent, buf.size() - *sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN) return true;
+      if (errno == EINTR) continue;
+      return false;
+    }
+    *sent += static_cast<size_t>(n);
+    ts.net_output_bytes += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
 void Connection::WriteReplies() {
   std::string& buf = out();
-  server::ThreadState& ts = server::ThreadState::Get();
-  while (out_sent_ < buf.size()) {
-    ssize_t n = send(fd, buf.data() + out_sent_, buf.size() - out_sent_, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN) break;
-      if (errno == EINTR) continue;
-      Close();
-      return;
-    }
-    out_sent_ += static_cast<size_t>(n);
-    ts.net_output_bytes += static_cast<uint64_t>(n);
+  if (!SendPending(fd, buf, &out_sent_)) {
+    Close();
+    return;
   }
   if (out_sent_ == buf.size()) {
     buf.clear();

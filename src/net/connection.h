@@ -75,6 +75,11 @@ class Connection final : public server::Client, private shard::Watcher {
 // never), as Redis's clientsCron does. Runs on a shard thread, from that shard's timer.
 void CloseIdleConnections();
 
+// Writes buf[*sent..] to the non-blocking socket `fd` until all is sent or the socket is full,
+// advancing *sent and this thread's net_output_bytes. False on a socket error (the caller
+// closes). Shared by RESP and HTTP connections.
+bool SendPending(int fd, const std::string& buf, size_t* sent);
+
 // The busy-script poller (script/busy.h) for this thread's connections: each idle one reads and
 // runs what it was sent. The dispatcher answers BUSY to all but SCRIPT KILL and Redis's other
 // allow-busy commands, so no command reaches the data while the script runs. Connections on
