@@ -272,7 +272,7 @@ void WriteCommandStats(InfoWriter& w, const std::vector<ShardReport>& reps) {
     for (const auto& [spec, s] : r.commands) {
       server::CommandStat& t = stats[spec->name];
       t.calls += s.calls;
-      t.usec += s.usec;
+      t.nsec += s.nsec;
       t.rejected_calls += s.rejected_calls;
       t.failed_calls += s.failed_calls;
     }
@@ -280,10 +280,11 @@ void WriteCommandStats(InfoWriter& w, const std::vector<ShardReport>& reps) {
   w.Section("Commandstats");
   for (const auto& [name, s] : stats) {
     if (s.calls == 0 && s.rejected_calls == 0 && s.failed_calls == 0) continue;
+    uint64_t usec = s.nsec / 1000;
     w.Field("cmdstat_" + name,
             absl::StrFormat("calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,"
                             "failed_calls=%d",
-                            s.calls, s.usec, s.calls ? 1.0 * s.usec / s.calls : 0.0,
+                            s.calls, usec, s.calls ? 1.0 * usec / s.calls : 0.0,
                             s.rejected_calls, s.failed_calls));
   }
 }

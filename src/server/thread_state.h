@@ -17,18 +17,15 @@ struct CommandSpec;
 
 struct CommandStat {
   uint64_t calls = 0;
-  uint64_t usec = 0;
+  uint64_t nsec = 0;  // Total time; INFO's usec is nsec / 1000 (sub-microsecond calls add up).
   uint64_t rejected_calls = 0;
   uint64_t failed_calls = 0;
   LatencyHistogram latency;  // Of every call, for INFO latencystats and /metrics quantiles.
-
-  uint64_t nsec = 0;          // Exact total; usec follows it (sub-microsecond calls add up).
 
   // One call that took `ns`. The histogram keeps nanoseconds, so fast commands do not all read 0.
   void RecordCall(int64_t ns) {
     calls++;
     nsec += static_cast<uint64_t>(ns);
-    usec = nsec / 1000;
     latency.Record(static_cast<uint64_t>(ns));
   }
 };
