@@ -17,6 +17,8 @@ PACKAGES=(
   libsimdjson-dev
   # HTTP/JSON API: the Node.js HTTP parser, simdjson; curl and wrk for its tests and benchmarks
   libhttp-parser-dev curl wrk
+  # Durability (src/persist): LZF, the compression Redis uses for strings in RDB files
+  liblzf-dev
 )
 
 SUDO=""
