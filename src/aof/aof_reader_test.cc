@@ -1,5 +1,6 @@
 #include "aof/aof_reader.h"
 
+#include <absl/strings/str_format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -23,8 +24,8 @@ std::string ReadTestFile(const std::string& name) {
 }
 
 std::string Resp(const Argv& argv) {
-  std::string out = "*" + std::to_string(argv.size()) + "\r\n";
-  for (const std::string& a : argv) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  std::string out = absl::StrFormat("*%d\r\n", argv.size());
+  for (const std::string& a : argv) absl::StrAppendFormat(&out, "$%d\r\n%s\r\n", a.size(), a);
   return out;
 }
 
@@ -119,7 +120,7 @@ void CheckEveryCut(const std::string& data) {
       ASSERT_FALSE(strict.result.ok()) << "cut " << cut;
       EXPECT_EQ(strict.result.status().message(),
                 "Unexpected end of file reading the append only file (whole commands end at "
-                "offset " + std::to_string(expect_valid) + ")")
+                "offset " + absl::StrFormat("%d)", expect_valid))
           << "cut " << cut;
     }
   }
@@ -212,8 +213,7 @@ TEST(AofReaderTest, GarbageIsAnErrorNamingItsOffset) {
     Read r = ReadAll(c.data, true);
     ASSERT_FALSE(r.result.ok()) << c.data;
     EXPECT_EQ(r.result.status().message(),
-              "Bad file format reading the append only file (offset " + std::to_string(c.offset) +
-                  ")")
+              absl::StrFormat("Bad file format reading the append only file (offset %d)", c.offset))
         << c.data;
   }
 }

@@ -10,8 +10,9 @@
 
 namespace shoal::aof {
 
-AofSyncer::AofSyncer(std::function<void(uint64_t, const Status&)> on_done)
-    : on_done_(std::move(on_done)) {
+AofSyncer::AofSyncer(std::function<int(int)> fsync,
+                     std::function<void(uint64_t, const Status&)> on_done)
+    : fsync_(std::move(fsync)), on_done_(std::move(on_done)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -62,7 +63,7 @@ void AofSyncer::Run() {
     Status status;
     // As Redis's bio worker: EBADF/EINVAL mean the fd cannot be synced (a pipe, a special file),
     // which is no durability failure of a real file.
-    if (::fdatasync(job.fd) != 0 && errno != EBADF && errno != EINVAL) {
+    if (fsync_(job.fd) != 0 && errno != EBADF && errno != EINVAL) {
       status = Status::Error(std::string("Error syncing the AOF file: ") + std::strerror(errno));
       SHOAL_LOG(kWarning, "%s", status.message());
     }

@@ -22,8 +22,10 @@ namespace shoal::aof {
 
 class AofSyncer {
  public:
-  // on_done(ticket, status) after each job: status is the fsync's outcome.
-  explicit AofSyncer(std::function<void(uint64_t ticket, const Status& status)> on_done);
+  // fsync(fd) is fdatasync(2) or a test's stand-in. on_done(ticket, status) runs after each
+  // job: status is the fsync's outcome.
+  AofSyncer(std::function<int(int fd)> fsync,
+            std::function<void(uint64_t ticket, const Status& status)> on_done);
   ~AofSyncer();  // Runs the jobs still queued, then stops.
   AofSyncer(const AofSyncer&) = delete;
   AofSyncer& operator=(const AofSyncer&) = delete;
@@ -46,6 +48,7 @@ class AofSyncer {
   };
   void Run();
 
+  std::function<int(int)> fsync_;
   std::function<void(uint64_t, const Status&)> on_done_;
   mutable std::mutex mu_;
   std::condition_variable cv_;       // Jobs arrive, or stop.

@@ -44,6 +44,7 @@ Result<std::unique_ptr<AofWriter>> AofWriter::Open(const std::string& path, Fsyn
     return err;
   }
   if (!hooks.write) hooks.write = [](int f, const char* d, size_t n) { return ::write(f, d, n); };
+  if (!hooks.fsync) hooks.fsync = [](int f) { return ::fdatasync(f); };
   return std::unique_ptr<AofWriter>(new AofWriter(fd, static_cast<uint64_t>(st.st_size), policy,
                                                   std::move(on_progress), std::move(hooks)));
 }
@@ -58,7 +59,7 @@ AofWriter::AofWriter(int fd, uint64_t file_size, FsyncPolicy policy, ProgressFn 
   file_bytes_.store(file_size, std::memory_order_relaxed);
   last_fsync_ = Clock::now();
   syncer_ = std::make_unique<AofSyncer>(
-      [this](uint64_t ticket, const Status& status) { OnSynced(ticket, status); });
+      hooks_.fsync, [this](uint64_t ticket, const Status& status) { OnSynced(ticket, status); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -162,7 +163,7 @@ void AofWriter::Run() {
   }
   // Everything is written (or the disk refused once more). Make it durable and let go.
   syncer_->Drain();
-  if (::fdatasync(fd_) != 0 && errno != EINVAL) {
+  if (hooks_.fsync(fd_) != 0 && errno != EINVAL) {
     Status err = Status::Error(std::string("Fail to fsync the AOF file: ") + std::strerror(errno));
     SHOAL_LOG(kWarning, "%s", err.message());
     if (close_status_.ok()) close_status_ = err;
@@ -342,7 +343,7 @@ void AofWriter::SyncInline() {
   // Files switched away from under another policy may still be syncing in the background.
   if (syncer_->busy()) syncer_->Drain();
   const uint64_t written = written_.load();
-  if (::fdatasync(fd_) != 0 && errno != EINVAL) {
+  if (hooks_.fsync(fd_) != 0 && errno != EINVAL) {
     // Redis exits here too: whether the data reached the disk is unknown and cannot be retried
     // (after a failed fsync the kernel may have dropped the dirty pages and reports success
     // next time), yet clients are waiting to be told it is durable.

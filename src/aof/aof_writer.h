@@ -60,6 +60,8 @@ namespace shoal::aof {
 struct AofWriterHooks {
   // Replaces write(2): same contract (bytes written, or -1 with errno set).
   std::function<ssize_t(int fd, const char* data, size_t len)> write;
+  // Replaces fdatasync(2) (0, or -1 with errno set).
+  std::function<int(int fd)> fsync;
   // How long after a failed write the writer tries again (Redis: about a second).
   std::chrono::milliseconds retry_interval{1000};
 };

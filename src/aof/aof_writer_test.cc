@@ -1,5 +1,6 @@
 #include "aof/aof_writer.h"
 
+#include <absl/strings/str_format.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -88,7 +89,7 @@ void RunConcurrentAppends(const std::string& path, FsyncPolicy policy, int threa
   for (int t = 0; t < threads; ++t) {
     producers.emplace_back([&, t] {
       for (int i = 0; i < per_thread; ++i) {
-        std::string record = "t" + std::to_string(t) + ":" + std::to_string(i);
+        std::string record = absl::StrFormat("t%d:%d", t, i);
         uint64_t ticket = writer.Append(record + "\n");
         sent[t].emplace_back(ticket, record);
       }
@@ -220,7 +221,7 @@ TEST_F(AofWriterTest, SwitchFileBoundaryIsExact) {
       for (int i = 0; i < 3000; ++i) {
         // The record is its own ticket: known only after Append returns, so write the thread
         // and index, and map them to tickets afterwards.
-        tickets[t].push_back(writer.Append(std::to_string(t) + ":" + std::to_string(i) + "\n"));
+        tickets[t].push_back(writer.Append(absl::StrFormat("%d:%d\n", t, i)));
       }
     });
   }
@@ -235,7 +236,7 @@ TEST_F(AofWriterTest, SwitchFileBoundaryIsExact) {
   std::vector<std::string> by_ticket(total + 1);
   for (int t = 0; t < 4; ++t) {
     for (int i = 0; i < 3000; ++i) {
-      by_ticket[tickets[t][i]] = std::to_string(t) + ":" + std::to_string(i);
+      by_ticket[tickets[t][i]] = absl::StrFormat("%d:%d", t, i);
     }
   }
   EXPECT_TRUE(by_ticket[*boundary].empty());
@@ -346,6 +347,85 @@ TEST_F(AofWriterTest, CloseReportsAWriteThatStillFails) {
   Status st = (*w)->Close();
   EXPECT_FALSE(st.ok());
   EXPECT_EQ((*w)->acknowledged(), 0u);
+}
+
+// everysec: while a background fsync runs, writes wait (a write would block behind it anyway),
+// but for 2 s at most; then they go ahead and the delay is counted (INFO aof_delayed_fsync).
+TEST_F(AofWriterTest, EverySecHoldsWritesBackForARunningFsyncUpTo2s) {
+  std::atomic<bool> in_fsync{false};
+  std::atomic<int> fsyncs{0};
+  AofWriter::Hooks hooks;
+  hooks.fsync = [&](int fd) {
+    if (fsyncs.fetch_add(1) == 0) {  // The first one takes 3 s.
+      in_fsync = true;
+      std::this_thread::sleep_for(3s);
+      in_fsync = false;
+    }
+    return ::fdatasync(fd);
+  };
+  Result<std::unique_ptr<AofWriter>> w =
+      AofWriter::Open(Path("a.aof"), FsyncPolicy::kEverySec, {}, hooks);
+  ASSERT_TRUE(w.ok());
+  AofWriter& writer = **w;
+  writer.Append("a\n");
+  ASSERT_TRUE(Eventually([&] { return in_fsync.load(); }));  // About a second after the write.
+  const auto start = std::chrono::steady_clock::now();
+  writer.Append("b\n");
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(writer.acknowledged(), 1u);  // Held back...
+  ASSERT_TRUE(Eventually([&] { return writer.acknowledged() == 2; }));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(in_fsync.load());  // ...but not until the fsync ended.
+  EXPECT_GE(waited, 1900ms);
+  EXPECT_EQ(writer.delayed_fsyncs(), 1u);
+  ASSERT_TRUE(writer.Close().ok());
+  EXPECT_EQ(Slurp(Path("a.aof")), "a\nb\n");
+}
+
+// everysec: a failing background fsync is reported (Redis refuses writes meanwhile) and clears
+// once an fsync succeeds.
+TEST_F(AofWriterTest, EverySecFsyncErrorIsReportedUntilOneSucceeds) {
+  std::atomic<bool> failing{true};
+  AofWriter::Hooks hooks;
+  hooks.fsync = [&](int fd) {
+    if (failing.load()) {
+      errno = EIO;
+      return -1;
+    }
+    return ::fdatasync(fd);
+  };
+  Result<std::unique_ptr<AofWriter>> w =
+      AofWriter::Open(Path("a.aof"), FsyncPolicy::kEverySec, {}, hooks);
+  ASSERT_TRUE(w.ok());
+  AofWriter& writer = **w;
+  writer.Append("a\n");
+  ASSERT_TRUE(Eventually([&] { return !writer.last_fsync_status().ok(); }));
+  EXPECT_EQ(writer.last_fsync_status().message(),
+            "Error syncing the AOF file: Input/output error");
+  EXPECT_EQ(writer.synced(), 0u);
+  EXPECT_EQ(writer.acknowledged(), 1u);  // everysec acknowledges written bytes.
+  failing = false;
+  writer.Append("b\n");
+  ASSERT_TRUE(Eventually([&] { return writer.synced() == 2; }));
+  EXPECT_TRUE(writer.last_fsync_status().ok());
+}
+
+// always: an fsync error ends the process, as in Redis.
+TEST_F(AofWriterTest, AlwaysExitsOnFsyncError) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string path = Path("a.aof");
+  EXPECT_EXIT(
+      {
+        AofWriter::Hooks hooks;
+        hooks.fsync = [](int) {
+          errno = EIO;
+          return -1;
+        };
+        auto w = AofWriter::Open(path, FsyncPolicy::kAlways, {}, hooks);
+        (*w)->Append("a\n");
+        std::this_thread::sleep_for(5s);
+      },
+      ::testing::ExitedWithCode(1), "Can't persist AOF for fsync error");
 }
 
 }  // namespace
