@@ -29,13 +29,27 @@ std::string Quote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
       default:
         if (c >= 0x20 && c <= 0x7e) {
           out += static_cast<char>(c);
@@ -79,12 +93,23 @@ bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
         } else if (line[p] == '\\' && p + 1 < n) {
           ++p;
           switch (line[p]) {
-            case 'n': cur += '\n'; break;
-            case 'r': cur += '\r'; break;
-            case 't': cur += '\t'; break;
-            case 'b': cur += '\b'; break;
-            case 'a': cur += '\a'; break;
-            default: cur += line[p];
+            case 'n':
+              cur += '\n';
+              break;
+            case 'r':
+              cur += '\r';
+              break;
+            case 't':
+              cur += '\t';
+              break;
+            case 'b':
+              cur += '\b';
+              break;
+            case 'a':
+              cur += '\a';
+              break;
+            default:
+              cur += line[p];
           }
         } else if (line[p] == '"') {
           if (p + 1 < n && !IsSpace(line[p + 1])) return false;
@@ -301,8 +326,7 @@ Result<AofManifest> ParseManifest(std::string_view text) {
   return m;
 }
 
-Status WriteManifest(const std::string& dir, const std::string& name,
-                     const AofManifest& manifest) {
+Status WriteManifest(const std::string& dir, const std::string& name, const AofManifest& manifest) {
   const std::string path = JoinPath(dir, name);
   const std::string tmp_path = JoinPath(dir, "temp-" + name);
   int fd = ::open(tmp_path.c_str(), O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, 0644);

@@ -3,9 +3,9 @@
 #include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
 
-#include "common/strings.h"
-
 #include <cstdint>
+
+#include "common/strings.h"
 
 namespace shoal::aof {
 namespace {
@@ -142,8 +142,8 @@ Result<AofReadResult> ReadAofCommands(
   // The data ends inside a command or inside MULTI ... without EXEC.
   if (!load_truncated) {
     return Status::Error(absl::StrCat(
-        "Unexpected end of file reading the append only file (whole commands end at offset ",
-        valid, ")"));
+        "Unexpected end of file reading the append only file (whole commands end at offset ", valid,
+        ")"));
   }
   result.kind = AofReadResult::Kind::kTruncated;
   result.valid_bytes = valid;

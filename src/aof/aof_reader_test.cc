@@ -110,8 +110,8 @@ void CheckEveryCut(const std::string& data) {
     if (clean) {
       ASSERT_TRUE(strict.result.ok()) << "cut " << cut;
       EXPECT_EQ(strict.result->kind, Kind::kComplete);
-    } else if (size_t a = AnnotationAround(layout, cut); a != std::string::npos &&
-                                                          layout.clean_cuts.count(a)) {
+    } else if (size_t a = AnnotationAround(layout, cut);
+               a != std::string::npos && layout.clean_cuts.count(a)) {
       // A cut annotation outside MULTI: loaded, and the cut line reported for dropping.
       ASSERT_TRUE(strict.result.ok()) << "cut " << cut;
       EXPECT_EQ(strict.result->kind, Kind::kTruncated) << "cut " << cut;
@@ -120,7 +120,8 @@ void CheckEveryCut(const std::string& data) {
       ASSERT_FALSE(strict.result.ok()) << "cut " << cut;
       EXPECT_EQ(strict.result.status().message(),
                 "Unexpected end of file reading the append only file (whole commands end at "
-                "offset " + absl::StrFormat("%d)", expect_valid))
+                "offset " +
+                    absl::StrFormat("%d)", expect_valid))
           << "cut " << cut;
     }
   }
@@ -162,9 +163,9 @@ TEST(AofReaderTest, EveryCutOfTheOraclesFile) {
 TEST(AofReaderTest, EveryCutOfAFileWithTransactionsAndAnnotations) {
   std::string data = "#TS:1700000000\r\n" + Resp({"SELECT", "0"}) + Resp({"SET", "a", "1"}) +
                      Resp({"multi"}) + Resp({"SET", "b", ""}) + Resp({"INCR", "n"}) +
-                     Resp({"exec"}) + "#TS:1700000001\r\n" + Resp({"DEL", "a"}) +
-                     Resp({"MULTI"}) + "#TS:1700000002\r\n" + Resp({"SET", "c", "x\r\ny"}) +
-                     Resp({"EXEC"}) + Resp({"SET", "d", "1234567890"});
+                     Resp({"exec"}) + "#TS:1700000001\r\n" + Resp({"DEL", "a"}) + Resp({"MULTI"}) +
+                     "#TS:1700000002\r\n" + Resp({"SET", "c", "x\r\ny"}) + Resp({"EXEC"}) +
+                     Resp({"SET", "d", "1234567890"});
   CheckEveryCut(data);
 }
 

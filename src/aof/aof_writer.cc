@@ -33,13 +33,12 @@ Result<std::unique_ptr<AofWriter>> AofWriter::Open(const std::string& path, Fsyn
                                                    ProgressFn on_progress, Hooks hooks) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return Status::Error("Can't open the append-only file " + path + ": " +
-                         std::strerror(errno));
+    return Status::Error("Can't open the append-only file " + path + ": " + std::strerror(errno));
   }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
-    Status err = Status::Error("Can't stat the append-only file " + path + ": " +
-                               std::strerror(errno));
+    Status err =
+        Status::Error("Can't stat the append-only file " + path + ": " + std::strerror(errno));
     ::close(fd);
     return err;
   }
@@ -313,8 +312,9 @@ void AofWriter::OnWriteError(int err, size_t attempted, size_t written_now) {
   if (written_now == 0) {
     message = std::string("Error writing to the AOF file: ") + std::strerror(err);
   } else {
-    message = "Short write while writing to the AOF file: (nwritten=" +
-              std::to_string(written_now) + ", expected=" + std::to_string(attempted) + ")";
+    message =
+        "Short write while writing to the AOF file: (nwritten=" + std::to_string(written_now) +
+        ", expected=" + std::to_string(attempted) + ")";
     // Cut the partial record off so the file ends on a whole one, as Redis does.
     if (::ftruncate(fd_, static_cast<off_t>(file_size_)) == 0) {
       batch_done_ -= written_now;

@@ -163,10 +163,10 @@ class AofWriter {
   uint64_t file_size_;  // Bytes of fd_'s file known good: where a short write is cut back to.
   ProgressFn on_progress_;
   Hooks hooks_;
-  std::vector<Item*> reorder_;   // A min-heap on ticket of items popped ahead of a gap.
-  uint64_t next_expected_ = 1;   // The next ticket to go to the file.
-  std::string batch_;            // Bytes of tickets (written_, batch_last_], not yet written...
-  size_t batch_done_ = 0;        // ...except this prefix (a partial write that could not be cut).
+  std::vector<Item*> reorder_;  // A min-heap on ticket of items popped ahead of a gap.
+  uint64_t next_expected_ = 1;  // The next ticket to go to the file.
+  std::string batch_;           // Bytes of tickets (written_, batch_last_], not yet written...
+  size_t batch_done_ = 0;       // ...except this prefix (a partial write that could not be cut).
   uint64_t batch_last_ = 0;
   bool write_failing_ = false;
   Clock::time_point next_retry_{};

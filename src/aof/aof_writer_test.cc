@@ -31,7 +31,6 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-
 class AofWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -79,7 +78,8 @@ TEST(FsyncPolicyTest, ParsesAndPrints) {
 }
 
 // Many producers at once: the file holds every append exactly once, in ticket order.
-void RunConcurrentAppends(const std::string& path, FsyncPolicy policy, int threads, int per_thread) {
+void RunConcurrentAppends(const std::string& path, FsyncPolicy policy, int threads,
+                          int per_thread) {
   ProgressLog progress;
   Result<std::unique_ptr<AofWriter>> w = AofWriter::Open(path, policy, progress.Fn());
   ASSERT_TRUE(w.ok()) << w.status().message();
@@ -400,8 +400,7 @@ TEST_F(AofWriterTest, EverySecFsyncErrorIsReportedUntilOneSucceeds) {
   AofWriter& writer = **w;
   writer.Append("a\n");
   ASSERT_TRUE(Eventually([&] { return !writer.last_fsync_status().ok(); }));
-  EXPECT_EQ(writer.last_fsync_status().message(),
-            "Error syncing the AOF file: Input/output error");
+  EXPECT_EQ(writer.last_fsync_status().message(), "Error syncing the AOF file: Input/output error");
   EXPECT_EQ(writer.synced(), 0u);
   EXPECT_EQ(writer.acknowledged(), 1u);  // everysec acknowledges written bytes.
   failing = false;

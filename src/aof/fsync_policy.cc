@@ -16,9 +16,12 @@ bool ParseFsyncPolicy(std::string_view name, FsyncPolicy* out) {
 
 std::string_view FsyncPolicyName(FsyncPolicy policy) {
   switch (policy) {
-    case FsyncPolicy::kAlways: return "always";
-    case FsyncPolicy::kEverySec: return "everysec";
-    case FsyncPolicy::kNo: return "no";
+    case FsyncPolicy::kAlways:
+      return "always";
+    case FsyncPolicy::kEverySec:
+      return "everysec";
+    case FsyncPolicy::kNo:
+      return "no";
   }
   return "everysec";
 }
