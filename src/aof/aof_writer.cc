@@ -138,7 +138,7 @@ void AofWriter::Run() {
     Clock::time_point deadline = Clock::time_point::max();
     if (Step(&deadline)) continue;
     if (stop_.load(std::memory_order_relaxed) && next_expected_ == next_ticket_.load() &&
-        reorder_.empty() && batch_done_ == batch_.size() && !queue_.MaybeNonEmpty()) {
+        reorder_.empty() && !batch_pending_ && !queue_.MaybeNonEmpty()) {
       break;
     }
     sleeping_.store(true, std::memory_order_relaxed);
@@ -186,9 +186,10 @@ bool AofWriter::Step(Clock::time_point* deadline) {
     return true;
   }
   TakeQueued();
+  if (abandoned_) return DropReady();
   GatherBatch();
 
-  if (batch_done_ < batch_.size()) {
+  if (batch_pending_) {
     if (write_failing_ && now < next_retry_ && !stopping) {
       *deadline = next_retry_;
       return false;
@@ -207,11 +208,14 @@ bool AofWriter::Step(Clock::time_point* deadline) {
     postponed_since_ = Clock::time_point{};
     if (!WriteBatch()) {
       if (stopping) {
+        // Close tries once. What is left is dropped, and nothing after it is written either:
+        // acknowledging a later ticket would claim the dropped ones.
         close_status_ = last_write_status();
-        // Nothing more will be tried: drop what is left so Run can finish.
+        abandoned_ = true;
         queued_bytes_.fetch_sub(batch_.size(), std::memory_order_relaxed);
         batch_.clear();
         batch_done_ = 0;
+        batch_pending_ = false;
         return true;
       }
       *deadline = next_retry_;
@@ -247,6 +251,22 @@ bool AofWriter::Step(Clock::time_point* deadline) {
   return false;
 }
 
+// After Close gave up on a write: discards the items that are next in ticket order.
+bool AofWriter::DropReady() {
+  bool dropped = false;
+  while (!reorder_.empty() && reorder_.front()->ticket == next_expected_) {
+    Item* item = reorder_.front();
+    std::pop_heap(reorder_.begin(), reorder_.end(), LaterTicketFirst{});
+    reorder_.pop_back();
+    queued_bytes_.fetch_sub(item->bytes.size(), std::memory_order_relaxed);
+    if (item->switch_fd >= 0) ::close(item->switch_fd);
+    delete item;
+    ++next_expected_;
+    dropped = true;
+  }
+  return dropped;
+}
+
 // Moves everything pushed so far into the reorder heap.
 void AofWriter::TakeQueued() {
   while (shard::MpscNode* node = queue_.Pop()) {
@@ -266,6 +286,7 @@ bool AofWriter::GatherBatch() {
     reorder_.pop_back();
     batch_.append(item->bytes);
     batch_last_ = item->ticket;
+    batch_pending_ = true;
     ++next_expected_;
     delete item;
     gathered = true;
@@ -297,6 +318,7 @@ bool AofWriter::WriteBatch() {
     batch_.clear();
   }
   batch_done_ = 0;
+  batch_pending_ = false;
   if (write_failing_) {
     write_failing_ = false;
     SHOAL_LOG(kWarning, "AOF write error looks solved, Redis can write again.");

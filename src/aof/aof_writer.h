@@ -130,6 +130,7 @@ class AofWriter {
   bool Step(Clock::time_point* deadline);
   void TakeQueued();
   bool GatherBatch();
+  bool DropReady();
   bool WriteBatch();
   void OnWriteError(int err, size_t attempted, size_t written_now);
   void SyncInline();
@@ -168,6 +169,8 @@ class AofWriter {
   std::string batch_;           // Bytes of tickets (written_, batch_last_], not yet written...
   size_t batch_done_ = 0;       // ...except this prefix (a partial write that could not be cut).
   uint64_t batch_last_ = 0;
+  bool batch_pending_ = false;  // Tickets gathered and not yet written (their bytes may be none).
+  bool abandoned_ = false;      // Close's last write failed: the rest is dropped.
   bool write_failing_ = false;
   Clock::time_point next_retry_{};
   Clock::time_point postponed_since_{};  // Zero: no write held back for a running fsync.

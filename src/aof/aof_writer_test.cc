@@ -191,6 +191,20 @@ TEST_F(AofWriterTest, SwitchingToAlwaysSyncsWhatWasWritten) {
   EXPECT_TRUE(Eventually([&] { return writer.synced() == t; }));
 }
 
+// Empty appends are tickets too (markers for the caller): acknowledged like any other.
+TEST_F(AofWriterTest, EmptyAppendsAreAcknowledged) {
+  Result<std::unique_ptr<AofWriter>> w = AofWriter::Open(Path("a.aof"), FsyncPolicy::kAlways, {});
+  ASSERT_TRUE(w.ok());
+  AofWriter& writer = **w;
+  EXPECT_EQ(writer.Append(""), 1u);
+  EXPECT_TRUE(Eventually([&] { return writer.acknowledged() == 1; }));
+  writer.Append("x");
+  EXPECT_EQ(writer.Append(""), 3u);
+  EXPECT_TRUE(Eventually([&] { return writer.acknowledged() == 3; }));
+  ASSERT_TRUE(writer.Close().ok());
+  EXPECT_EQ(Slurp(Path("a.aof")), "x");
+}
+
 // Appends resume where they were: an existing file is appended to, not replaced.
 TEST_F(AofWriterTest, OpenAppendsToAnExistingFile) {
   {
@@ -253,7 +267,7 @@ TEST_F(AofWriterTest, SwitchFileBoundaryIsExact) {
 
 // A sick disk: write(2) goes to /dev/full (ENOSPC) or is cut short while `mode` says so.
 struct SickDisk {
-  enum Mode { kHealthy, kFull, kShortThenFull };
+  enum Mode { kHealthy, kFull, kShortThenFull, kFailOnce };
   std::atomic<int> mode{kHealthy};
   std::atomic<int> failures{0};
   int full_fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
@@ -265,6 +279,10 @@ struct SickDisk {
     hooks.write = [this](int fd, const char* data, size_t len) -> ssize_t {
       switch (mode.load()) {
         case kFull:
+          failures.fetch_add(1);
+          return ::write(full_fd, data, len);
+        case kFailOnce:
+          mode = kHealthy;
           failures.fetch_add(1);
           return ::write(full_fd, data, len);
         case kShortThenFull:
@@ -336,17 +354,30 @@ TEST_F(AofWriterTest, ShortWriteIsTruncatedAndRetriedWhole) {
   EXPECT_EQ(Slurp(Path("a.aof")), "first record\nsecond record\n");
 }
 
-// Close while the disk is full: one last try, then the error is returned.
-TEST_F(AofWriterTest, CloseReportsAWriteThatStillFails) {
+// Close while the disk is full: one last try, then the error is returned, and nothing after the
+// lost bytes is written (acknowledging it would claim the lost tickets too).
+TEST_F(AofWriterTest, CloseGivesUpOnAWriteThatStillFails) {
   SickDisk disk;
+  AofWriter::Hooks hooks = disk.Hooks();
+  hooks.retry_interval = std::chrono::hours(1);  // Only the first try and Close's.
   Result<std::unique_ptr<AofWriter>> w =
-      AofWriter::Open(Path("a.aof"), FsyncPolicy::kEverySec, {}, disk.Hooks());
+      AofWriter::Open(Path("a.aof"), FsyncPolicy::kEverySec, {}, hooks);
   ASSERT_TRUE(w.ok());
+  AofWriter& writer = **w;
   disk.mode = SickDisk::kFull;
-  (*w)->Append("lost\n");
-  Status st = (*w)->Close();
-  EXPECT_FALSE(st.ok());
-  EXPECT_EQ((*w)->acknowledged(), 0u);
+  writer.Append("lost\n");
+  ASSERT_TRUE(Eventually([&] { return disk.failures.load() == 1; }));
+  Result<uint64_t> boundary = writer.SwitchFile(Path("b.aof"));
+  ASSERT_TRUE(boundary.ok());
+  writer.Append("later\n");
+  disk.mode = SickDisk::kFailOnce;  // Close's try fails; the disk would take "later".
+  Status st = writer.Close();
+  EXPECT_EQ(st.message(), "Error writing to the AOF file: No space left on device");
+  EXPECT_EQ(disk.failures.load(), 2);
+  EXPECT_EQ(writer.acknowledged(), 0u);
+  EXPECT_EQ(writer.queued_bytes(), 0u);
+  EXPECT_EQ(Slurp(Path("a.aof")), "");
+  EXPECT_EQ(Slurp(Path("b.aof")), "");
 }
 
 // everysec: while a background fsync runs, writes wait (a write would block behind it anyway),
