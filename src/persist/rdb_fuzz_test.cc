@@ -3,6 +3,7 @@
 // "not crashing" hides).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -113,9 +114,13 @@ void Exercise(const Value& v) {
 
 TEST(RdbFuzzTest, MutatedPayloadsNeverCrash) {
   std::vector<std::string> seeds = Seeds();
-  std::mt19937_64 rng(12345);
+  // SHOAL_FUZZ_ITERATIONS / SHOAL_FUZZ_SEED for a longer soak (under ASan).
+  const char* iters_env = getenv("SHOAL_FUZZ_ITERATIONS");
+  const char* seed_env = getenv("SHOAL_FUZZ_SEED");
+  int iterations = iters_env != nullptr ? atoi(iters_env) : 30000;
+  std::mt19937_64 rng(seed_env != nullptr ? strtoull(seed_env, nullptr, 10) : 12345);
   int decoded = 0, refused = 0;
-  for (int iter = 0; iter < 30000; ++iter) {
+  for (int iter = 0; iter < iterations; ++iter) {
     std::string p = seeds[rng() % seeds.size()];
     int edits = 1 + rng() % 4;
     for (int e = 0; e < edits && !p.empty(); ++e) {
