@@ -54,11 +54,20 @@ size_t LpEncodedSize(const uint8_t* p, const uint8_t* end) {
         if (avail < 5) return 0;
         size = 5 + LoadLE(p + 1, 4);
         break;
-      case 0xF1: size = 3; break;
-      case 0xF2: size = 4; break;
-      case 0xF3: size = 5; break;
-      case 0xF4: size = 9; break;
-      default: return 0;  // 0xF5..0xFE are unused; 0xFF is the end, not an entry.
+      case 0xF1:
+        size = 3;
+        break;
+      case 0xF2:
+        size = 4;
+        break;
+      case 0xF3:
+        size = 5;
+        break;
+      case 0xF4:
+        size = 9;
+        break;
+      default:
+        return 0;  // 0xF5..0xFE are unused; 0xFF is the end, not an entry.
     }
   }
   return size <= avail ? size : 0;
@@ -181,11 +190,21 @@ Status ReadZiplist(std::string_view bytes, std::vector<std::string>* entries) {
       int64_t v;
       size_t n;
       switch (b) {
-        case 0xC0: n = 2; break;
-        case 0xD0: n = 4; break;
-        case 0xE0: n = 8; break;
-        case 0xF0: n = 3; break;
-        case 0xFE: n = 1; break;
+        case 0xC0:
+          n = 2;
+          break;
+        case 0xD0:
+          n = 4;
+          break;
+        case 0xE0:
+          n = 8;
+          break;
+        case 0xF0:
+          n = 3;
+          break;
+        case 0xFE:
+          n = 1;
+          break;
         default:
           if (b >= 0xF1 && b <= 0xFD) {
             n = 0;

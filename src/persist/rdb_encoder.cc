@@ -121,8 +121,7 @@ Result<uint8_t> RdbEncoder::ObjectType(const Value& v) {
     case ValueType::kList:
       return rdb_type::kListQuicklist2;
     case ValueType::kSet:
-      return v.object_encoding() == ObjectEncoding::kIntset ? rdb_type::kSetIntset
-                                                            : rdb_type::kSet;
+      return v.object_encoding() == ObjectEncoding::kIntset ? rdb_type::kSetIntset : rdb_type::kSet;
     case ValueType::kZSet:
       return v.object_encoding() == ObjectEncoding::kListpack ? rdb_type::kZSetListpack
                                                               : rdb_type::kZSet2;

@@ -54,8 +54,8 @@ std::vector<std::string> Seeds() {
       storage::SetAdd(t, "x" + std::to_string(i));
       int flags;
       double ignored;
-      storage::ZSetAdd(z, static_cast<double>(rng() % 1000) / 8, "m" + std::to_string(i), 0,
-                       &flags, &ignored);
+      storage::ZSetAdd(z, static_cast<double>(rng() % 1000) / 8, "m" + std::to_string(i), 0, &flags,
+                       &ignored);
       storage::Hash(&h).Set("f" + std::to_string(i), std::to_string(i));
     }
     seeds.push_back(Encoded(s));
@@ -126,11 +126,21 @@ TEST(RdbFuzzTest, MutatedPayloadsNeverCrash) {
     for (int e = 0; e < edits && !p.empty(); ++e) {
       size_t at = rng() % p.size();
       switch (rng() % 6) {
-        case 0: p[at] = static_cast<char>(rng()); break;
-        case 1: p[at] ^= static_cast<char>(1 << (rng() % 8)); break;
-        case 2: p.resize(at); break;
-        case 3: p.insert(at, 1, static_cast<char>(rng())); break;
-        case 4: p.erase(at, 1 + rng() % 8); break;
+        case 0:
+          p[at] = static_cast<char>(rng());
+          break;
+        case 1:
+          p[at] ^= static_cast<char>(1 << (rng() % 8));
+          break;
+        case 2:
+          p.resize(at);
+          break;
+        case 3:
+          p.insert(at, 1, static_cast<char>(rng()));
+          break;
+        case 4:
+          p.erase(at, 1 + rng() % 8);
+          break;
         default:  // Small integer tweaks hit lengths and counts.
           p[at] = static_cast<char>(p[at] + (rng() % 2 ? 1 : -1));
       }

@@ -66,8 +66,9 @@ const Golden kGoldens[] = {
      "hash/hashtable:[f=vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv]",
      true},
     // 50 incompressible bytes: stored plain (LZF would not save 4 bytes), loaded "raw".
-    {"raw", "0032000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223242526272"
-            "8292a2b2c2d2e2f30310a0096df4d87b2d04d4c",
+    {"raw",
+     "0032000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223242526272"
+     "8292a2b2c2d2e2f30310a0096df4d87b2d04d4c",
      nullptr, true},
     {"intset16", "0b0e0200000003000000fdff010002000a00d1b78ed9bc07c27f", "set/intset:[-3][1][2]",
      true},
@@ -77,8 +78,7 @@ const Golden kGoldens[] = {
     {"zset_scores",
      "11c32d381a3800000008000201000103018631652d33303007010193302e3130e005000431140401f4202c400002"
      "1009ff0a001bec8b739d14275c",
-     "zset/listpack:[2=0][3=1e-300][1=0.10000000000000001][4=1.152921504606847e+18]",
-     true},
+     "zset/listpack:[2=0][3=1e-300][1=0.10000000000000001][4=1.152921504606847e+18]", true},
     // Three quicklist nodes of 2726, 2726 and 548 "a"s (list-max-listpack-size -2), LZF'd.
     {"quicklist_3_nodes",
      "120302c3406a5ff908f91f0000a60a816102e0ff02e1ff07e1ff07e1ff07e1ff07e1ff07e1ff07e1ff07e1ff07e1"
@@ -153,15 +153,15 @@ TEST(RdbGoldenTest, OldListEncodings) {
   ASSERT_TRUE(Decode(rdb_type::kList, Len(3) + Str("a") + Str("12") + Str("ccc"), &v).ok());
   EXPECT_EQ(Describe(v), "list/quicklist:[a][12][ccc]");
   // Type 10: one ziplist.
-  std::vector<std::string> items = {"x", "0", "12", "13", "-1", "40000", "5000000000",
-                                    std::string(100, 'y')};
+  std::vector<std::string> items = {"x",  "0",     "12",         "13",
+                                    "-1", "40000", "5000000000", std::string(100, 'y')};
   ASSERT_TRUE(Decode(rdb_type::kListZiplist, Str(BuildZiplist(items)), &v).ok());
   std::string want = "list/quicklist:";
   for (const std::string& s : items) want += "[" + s + "]";
   EXPECT_EQ(Describe(v), want);
   // Type 14: a quicklist of ziplists; empty nodes are skipped.
-  std::string body = Len(3) + Str(BuildZiplist({"a", "b"})) + Str(BuildZiplist({})) +
-                     Str(BuildZiplist({"7"}));
+  std::string body =
+      Len(3) + Str(BuildZiplist({"a", "b"})) + Str(BuildZiplist({})) + Str(BuildZiplist({"7"}));
   ASSERT_TRUE(Decode(rdb_type::kListQuicklist, body, &v).ok());
   EXPECT_EQ(Describe(v), "list/quicklist:[a][b][7]");
   // Type 18 with a plain node (container 1) between packed ones.
@@ -179,8 +179,7 @@ TEST(RdbGoldenTest, OldListEncodings) {
 TEST(RdbGoldenTest, OldHashAndZSetEncodings) {
   Value v;
   // Type 9: zipmap; a value longer than hash-max-listpack-value makes it a hashtable.
-  ASSERT_TRUE(
-      Decode(rdb_type::kHashZipmap, Str(BuildZipmap({{"f", "1"}, {"g", "two"}})), &v).ok());
+  ASSERT_TRUE(Decode(rdb_type::kHashZipmap, Str(BuildZipmap({{"f", "1"}, {"g", "two"}})), &v).ok());
   EXPECT_EQ(Describe(v), "hash/listpack:[f=1][g=two]");
   ASSERT_TRUE(
       Decode(rdb_type::kHashZipmap, Str(BuildZipmap({{"f", std::string(65, 'v')}})), &v).ok());
@@ -197,7 +196,10 @@ TEST(RdbGoldenTest, OldHashAndZSetEncodings) {
           .ok());
   EXPECT_EQ(Describe(v), "zset/listpack:[a=1][b=2.5][c=inf]");
   // Type 3: scores as text, with the special lengths for infinities.
-  std::string body = Len(3) + Str("a") + "\x03" "1.5" + Str("b") + "\xfe" + Str("c") + "\xff";
+  std::string body = Len(3) + Str("a") +
+                     "\x03"
+                     "1.5" +
+                     Str("b") + "\xfe" + Str("c") + "\xff";
   ASSERT_TRUE(Decode(rdb_type::kZSet, body, &v).ok());
   EXPECT_EQ(Describe(v), "zset/listpack:[c=-inf][a=1.5][b=inf]");
   body = Len(1) + Str("a") + "\xfd";  // NaN.
@@ -206,8 +208,8 @@ TEST(RdbGoldenTest, OldHashAndZSetEncodings) {
 
 TEST(RdbGoldenTest, RefusedTypesAndDuplicates) {
   Value v;
-  for (uint8_t t : {uint8_t{6}, uint8_t{8}, uint8_t{15}, uint8_t{19}, uint8_t{20}, uint8_t{21},
-                    uint8_t{200}}) {
+  for (uint8_t t :
+       {uint8_t{6}, uint8_t{8}, uint8_t{15}, uint8_t{19}, uint8_t{20}, uint8_t{21}, uint8_t{200}}) {
     EXPECT_FALSE(Decode(t, Len(1) + Str("x"), &v).ok()) << int(t);
   }
   Status s = Decode(rdb_type::kStreamListpacks, Len(0), &v);
@@ -220,7 +222,8 @@ TEST(RdbGoldenTest, RefusedTypesAndDuplicates) {
   // Duplicates and empty collections.
   EXPECT_FALSE(Decode(rdb_type::kSet, Len(2) + Str("a") + Str("a"), &v).ok());
   EXPECT_FALSE(Decode(rdb_type::kSet, Len(0), &v).ok());
-  EXPECT_FALSE(Decode(rdb_type::kHash, Len(2) + Str("a") + Str("1") + Str("a") + Str("2"), &v).ok());
+  EXPECT_FALSE(
+      Decode(rdb_type::kHash, Len(2) + Str("a") + Str("1") + Str("a") + Str("2"), &v).ok());
   EXPECT_FALSE(Decode(rdb_type::kHashZiplist, Str(BuildZiplist({"f", "1", "f", "2"})), &v).ok());
   EXPECT_FALSE(Decode(rdb_type::kHashZiplist, Str(BuildZiplist({"f", "1", "g"})), &v).ok());
   EXPECT_FALSE(Decode(rdb_type::kZSetZiplist, Str(BuildZiplist({"b", "2", "a", "1"})), &v).ok());
