@@ -2,6 +2,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
+
+#include "common/strings.h"
 
 namespace shoal::persist {
 namespace {
@@ -73,6 +76,27 @@ size_t LpEncodedSize(const uint8_t* p, const uint8_t* end) {
   return size <= avail ? size : 0;
 }
 
+// Whether the string entry at p (of <encoding+data> size `enc`) holds a canonical integer: Redis
+// stores those as integer entries, always, and Shoal's lookups (lp::Find, ElementMatcher) match an
+// integer only against integer entries, so such a string would be a field HGET cannot find.
+bool IsIntegerText(const uint8_t* p, size_t enc) {
+  size_t head;
+  uint8_t b = p[0];
+  if ((b & 0xC0) == 0x80) {
+    head = 1;
+  } else if ((b & 0xF0) == 0xE0) {
+    head = 2;
+  } else if (b == 0xF0) {
+    head = 5;
+  } else {
+    return false;  // An integer encoding.
+  }
+  std::string_view s(reinterpret_cast<const char*>(p + head), enc - head);
+  if (s.empty() || s.size() > kMaxInt64Chars) return false;
+  std::optional<int64_t> v = ParseInt64(s);
+  return v && std::to_string(*v) == s;
+}
+
 // ---- ziplist ----
 
 constexpr size_t kZlHeader = 10;
@@ -107,6 +131,7 @@ Status ValidateListpack(std::string_view bytes, size_t* count) {
       --q;
     }
     if (used != back || val != enc) return Corrupt("listpack backlen mismatch");
+    if (IsIntegerText(p, enc)) return Corrupt("listpack integer stored as a string");
     p += enc + back;
     ++n;
   }

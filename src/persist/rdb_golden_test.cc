@@ -233,6 +233,14 @@ TEST(RdbGoldenTest, RefusedTypesAndDuplicates) {
   RdbEncoder(&zdup).BinaryDouble(2);
   EXPECT_FALSE(Decode(rdb_type::kZSet2, zdup, &v).ok());
   EXPECT_FALSE(Decode(rdb_type::kListQuicklist2, Len(1) + Len(2) + Str(BuildZiplist({})), &v).ok());
+  // A hash listpack whose field "123" is a string entry, not the integer entry Redis writes.
+  std::string lp(
+      "\x0f\x00\x00\x00\x02\x00\x83"
+      "123\x04\x81v\x02\xff",
+      15);
+  EXPECT_FALSE(Decode(rdb_type::kHashListpack, Str(lp), &v).ok());
+  lp[8] = 'x';  // "1x3" is a string: fine.
+  EXPECT_TRUE(Decode(rdb_type::kHashListpack, Str(lp), &v).ok());
   // A count far beyond the payload is refused before any work.
   EXPECT_FALSE(Decode(rdb_type::kList, Len(1ULL << 40) + Str("a"), &v).ok());
 }
