@@ -31,6 +31,7 @@ void RegisterScriptCommands(server::CommandTable& table);
 void RegisterTransactionCommands(server::CommandTable& table);
 void RegisterJsonCommands(server::CommandTable& table);
 void RegisterPersistenceCommands(server::CommandTable& table);
+void RegisterDumpCommands(server::CommandTable& table);
 
 inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterStringCommands(table);
@@ -59,6 +60,7 @@ inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterTransactionCommands(table);
   RegisterJsonCommands(table);
   RegisterPersistenceCommands(table);
+  RegisterDumpCommands(table);
 }
 
 }  // namespace shoal::cmd

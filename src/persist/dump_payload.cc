@@ -35,7 +35,9 @@ bool VerifyDumpPayload(std::string_view payload) {
 
 Status ParseDumpPayload(std::string_view payload, storage::Value* out) {
   if (payload.size() < kFooterSize) return Status::Error("corrupt payload: too short");
-  RdbDecoder dec(payload.substr(0, payload.size() - kFooterSize));
+  // Redis reads the object from the whole payload, footer included (rioInitWithBuffer over the
+  // argument), so an object may run into the footer bytes and still load: read the same way.
+  RdbDecoder dec(payload);
   uint8_t type;
   if (Status s = dec.Byte(&type); !s.ok()) return s;
   return dec.ReadObject(type, out);

@@ -18,7 +18,9 @@ Result<std::string> MakeDumpPayload(const storage::Value& v);
 // matching checksum: Redis's verifyDumpPayload (which checks the CRC even when it is 0).
 bool VerifyDumpPayload(std::string_view payload);
 
-// Decodes a verified payload into a value. Errors for corrupt or unsupported contents.
+// Decodes a verified payload into a value. Errors for corrupt or unsupported contents. As in
+// Redis, the object is read from the start of the whole payload: bytes left over before the footer
+// are ignored, and an object that runs into the footer is read through it.
 Status ParseDumpPayload(std::string_view payload, storage::Value* out);
 
 }  // namespace shoal::persist

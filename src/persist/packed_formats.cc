@@ -2,6 +2,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
+
+#include "common/strings.h"
 
 namespace shoal::persist {
 namespace {
@@ -54,14 +57,44 @@ size_t LpEncodedSize(const uint8_t* p, const uint8_t* end) {
         if (avail < 5) return 0;
         size = 5 + LoadLE(p + 1, 4);
         break;
-      case 0xF1: size = 3; break;
-      case 0xF2: size = 4; break;
-      case 0xF3: size = 5; break;
-      case 0xF4: size = 9; break;
-      default: return 0;  // 0xF5..0xFE are unused; 0xFF is the end, not an entry.
+      case 0xF1:
+        size = 3;
+        break;
+      case 0xF2:
+        size = 4;
+        break;
+      case 0xF3:
+        size = 5;
+        break;
+      case 0xF4:
+        size = 9;
+        break;
+      default:
+        return 0;  // 0xF5..0xFE are unused; 0xFF is the end, not an entry.
     }
   }
   return size <= avail ? size : 0;
+}
+
+// Whether the string entry at p (of <encoding+data> size `enc`) holds a canonical integer: Redis
+// stores those as integer entries, always, and Shoal's lookups (lp::Find, ElementMatcher) match an
+// integer only against integer entries, so such a string would be a field HGET cannot find.
+bool IsIntegerText(const uint8_t* p, size_t enc) {
+  size_t head;
+  uint8_t b = p[0];
+  if ((b & 0xC0) == 0x80) {
+    head = 1;
+  } else if ((b & 0xF0) == 0xE0) {
+    head = 2;
+  } else if (b == 0xF0) {
+    head = 5;
+  } else {
+    return false;  // An integer encoding.
+  }
+  std::string_view s(reinterpret_cast<const char*>(p + head), enc - head);
+  if (s.empty() || s.size() > kMaxInt64Chars) return false;
+  std::optional<int64_t> v = ParseInt64(s);
+  return v && std::to_string(*v) == s;
 }
 
 // ---- ziplist ----
@@ -98,6 +131,7 @@ Status ValidateListpack(std::string_view bytes, size_t* count) {
       --q;
     }
     if (used != back || val != enc) return Corrupt("listpack backlen mismatch");
+    if (IsIntegerText(p, enc)) return Corrupt("listpack integer stored as a string");
     p += enc + back;
     ++n;
   }
@@ -181,11 +215,21 @@ Status ReadZiplist(std::string_view bytes, std::vector<std::string>* entries) {
       int64_t v;
       size_t n;
       switch (b) {
-        case 0xC0: n = 2; break;
-        case 0xD0: n = 4; break;
-        case 0xE0: n = 8; break;
-        case 0xF0: n = 3; break;
-        case 0xFE: n = 1; break;
+        case 0xC0:
+          n = 2;
+          break;
+        case 0xD0:
+          n = 4;
+          break;
+        case 0xE0:
+          n = 8;
+          break;
+        case 0xF0:
+          n = 3;
+          break;
+        case 0xFE:
+          n = 1;
+          break;
         default:
           if (b >= 0xF1 && b <= 0xFD) {
             n = 0;

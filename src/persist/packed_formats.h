@@ -14,7 +14,8 @@
 
 namespace shoal::persist {
 
-// A listpack: header size and count, every entry's encoding, bounds and backlen, the end byte.
+// A listpack: header size and count, every entry's encoding, bounds and backlen, the end byte,
+// and no canonical integer stored as a string (Redis never writes one; Shoal could not find it).
 // `*count` receives the number of entries.
 Status ValidateListpack(std::string_view lp, size_t* count);
 

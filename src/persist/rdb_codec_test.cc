@@ -24,16 +24,21 @@ using testing::Describe;
 // compressible, incompressible binary.
 std::string RandomString(std::mt19937_64& rng) {
   switch (rng() % 7) {
-    case 0: return std::to_string(static_cast<int64_t>(rng()) >> (rng() % 64));
-    case 1: return std::to_string(static_cast<int>(rng() % 300) - 150);
-    case 2: return "0" + std::to_string(rng() % 100);  // Not canonical: stays a string.
-    case 3: return std::string(21 + rng() % 200, static_cast<char>('a' + rng() % 3));
+    case 0:
+      return std::to_string(static_cast<int64_t>(rng()) >> (rng() % 64));
+    case 1:
+      return std::to_string(static_cast<int>(rng() % 300) - 150);
+    case 2:
+      return "0" + std::to_string(rng() % 100);  // Not canonical: stays a string.
+    case 3:
+      return std::string(21 + rng() % 200, static_cast<char>('a' + rng() % 3));
     case 4: {
       std::string s(rng() % 90, '\0');
       for (char& c : s) c = static_cast<char>(rng());
       return s;
     }
-    default: return "m:" + std::to_string(rng() % 100000);
+    default:
+      return "m:" + std::to_string(rng() % 100000);
   }
 }
 
@@ -71,7 +76,7 @@ TEST(RdbCodecTest, PrimitivesRoundTrip) {
   std::mt19937_64 rng(1);
   std::string buf;
   RdbEncoder enc(&buf);
-  std::vector<uint64_t> lens = {0, 1, 63, 64, 16383, 16384, UINT32_MAX, 1ULL + UINT32_MAX,
+  std::vector<uint64_t> lens = {0,         1, 63, 64, 16383, 16384, UINT32_MAX, 1ULL + UINT32_MAX,
                                 UINT64_MAX};
   std::vector<std::string> strs;
   for (int i = 0; i < 500; ++i) strs.push_back(RandomString(rng));
@@ -114,8 +119,12 @@ TEST(RdbCodecTest, StringEncodingsAsRedis) {
   EXPECT_EQ(enc_of("12"), std::string("\xC0\x0C", 2));
   EXPECT_EQ(enc_of("-3000"), std::string("\xC1\x48\xF4", 3));
   EXPECT_EQ(enc_of("1234567"), std::string("\xC2\x87\xD6\x12\x00", 5));
-  EXPECT_EQ(enc_of("012"), std::string("\x03" "012", 4));
-  EXPECT_EQ(enc_of("12345678901"), std::string("\x0B" "12345678901", 12));  // Past 32 bits.
+  EXPECT_EQ(enc_of("012"), std::string("\x03"
+                                       "012",
+                                       4));
+  EXPECT_EQ(enc_of("12345678901"), std::string("\x0B"
+                                               "12345678901",
+                                               12));  // Past 32 bits.
   EXPECT_EQ(static_cast<uint8_t>(enc_of(std::string(40, 'x'))[0]), 0xC3);
   std::string raw;
   RdbEncoder(&raw, /*compress=*/false).String(std::string(40, 'x'));
@@ -152,8 +161,8 @@ TEST(RdbCodecTest, Sets) {
   for (int round = 0; round < 60; ++round) {
     size_t n = 1 + rng() % (round % 2 ? 700 : 30);
     bool ints = round % 3 != 0;
-    std::string first = ints ? std::to_string(static_cast<int64_t>(rng()) >> (rng() % 64))
-                              : RandomString(rng);
+    std::string first =
+        ints ? std::to_string(static_cast<int64_t>(rng()) >> (rng() % 64)) : RandomString(rng);
     Value v = storage::NewSetFor(first);
     storage::SetAdd(v, first);
     for (size_t i = 1; i < n; ++i) {
@@ -173,10 +182,18 @@ TEST(RdbCodecTest, SortedSets) {
       std::string m = RandomString(rng);
       double score;
       switch (rng() % 4) {
-        case 0: score = static_cast<double>(static_cast<int64_t>(rng() % 1000) - 500); break;
-        case 1: score = std::ldexp(static_cast<double>(rng() % 100000), -(int)(rng() % 40)); break;
-        case 2: score = rng() % 2 ? INFINITY : -INFINITY; break;
-        default: score = static_cast<double>(static_cast<int64_t>(rng())) * 1e10; break;
+        case 0:
+          score = static_cast<double>(static_cast<int64_t>(rng() % 1000) - 500);
+          break;
+        case 1:
+          score = std::ldexp(static_cast<double>(rng() % 100000), -(int)(rng() % 40));
+          break;
+        case 2:
+          score = rng() % 2 ? INFINITY : -INFINITY;
+          break;
+        default:
+          score = static_cast<double>(static_cast<int64_t>(rng())) * 1e10;
+          break;
       }
       if (i == 0) v = storage::NewZSetFor(m);
       int flags = 0;
@@ -199,9 +216,9 @@ TEST(RdbCodecTest, Hashes) {
 }
 
 TEST(RdbCodecTest, Json) {
-  for (const char* doc : {"{\"a\":[1,2.5,\"x\",null,true,{\"b\":-0.0}],\"c\":\"\\u0001\\\"\"}",
-                          "3", "\"str\"", "[]", "{}",
-                          "[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]"}) {
+  for (const char* doc :
+       {"{\"a\":[1,2.5,\"x\",null,true,{\"b\":-0.0}],\"c\":\"\\u0001\\\"\"}", "3", "\"str\"", "[]",
+        "{}", "[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]"}) {
     Result<json::Value> root = json::Parse(doc);
     ASSERT_TRUE(root.ok());
     Value v = storage::MakeJson(std::move(root).value());

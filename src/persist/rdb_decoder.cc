@@ -228,9 +228,15 @@ Status RdbDecoder::TextDouble(double* d) {
   uint8_t len;
   if (Status s = Byte(&len); !s.ok()) return s;
   switch (len) {
-    case 253: *d = NAN; return Status::Ok();
-    case 254: *d = INFINITY; return Status::Ok();
-    case 255: *d = -INFINITY; return Status::Ok();
+    case 253:
+      *d = NAN;
+      return Status::Ok();
+    case 254:
+      *d = INFINITY;
+      return Status::Ok();
+    case 255:
+      *d = -INFINITY;
+      return Status::Ok();
   }
   if (Status s = Need(len); !s.ok()) return s;
   char buf[256];
@@ -247,24 +253,36 @@ Status RdbDecoder::TextDouble(double* d) {
 
 Status RdbDecoder::ReadObject(uint8_t type, Value* out) {
   switch (type) {
-    case rdb_type::kString: return ReadStringValue(out);
-    case rdb_type::kList: return ReadPlainList(out);
-    case rdb_type::kSet: return ReadSet(out);
+    case rdb_type::kString:
+      return ReadStringValue(out);
+    case rdb_type::kList:
+      return ReadPlainList(out);
+    case rdb_type::kSet:
+      return ReadSet(out);
     case rdb_type::kZSet:
-    case rdb_type::kZSet2: return ReadZSet(type, out);
-    case rdb_type::kHash: return ReadHash(out);
-    case rdb_type::kModule2: return ReadModule(out);
+    case rdb_type::kZSet2:
+      return ReadZSet(type, out);
+    case rdb_type::kHash:
+      return ReadHash(out);
+    case rdb_type::kModule2:
+      return ReadModule(out);
     case rdb_type::kHashZipmap:
     case rdb_type::kHashZiplist:
-    case rdb_type::kHashListpack: return ReadHashPacked(type, out);
-    case rdb_type::kListZiplist: return ReadZiplistList(out);
-    case rdb_type::kSetIntset: return ReadIntset(out);
+    case rdb_type::kHashListpack:
+      return ReadHashPacked(type, out);
+    case rdb_type::kListZiplist:
+      return ReadZiplistList(out);
+    case rdb_type::kSetIntset:
+      return ReadIntset(out);
     case rdb_type::kZSetZiplist:
-    case rdb_type::kZSetListpack: return ReadZSetPacked(type, out);
+    case rdb_type::kZSetListpack:
+      return ReadZSetPacked(type, out);
     case rdb_type::kListQuicklist:
-    case rdb_type::kListQuicklist2: return ReadQuicklist(type, out);
+    case rdb_type::kListQuicklist2:
+      return ReadQuicklist(type, out);
     case rdb_type::kModule:
-      return Status::Error("module values in the pre-release format (RDB type 6) are not supported");
+      return Status::Error(
+          "module values in the pre-release format (RDB type 6) are not supported");
     case rdb_type::kStreamListpacks:
     case rdb_type::kStreamListpacks2:
       return Status::Error("stream values are not supported (Shoal has no stream type)");
@@ -466,8 +484,8 @@ Status RdbDecoder::ReadHashPacked(uint8_t type, Value* out) {
     lp = storage::lp::Clone(reinterpret_cast<const uint8_t*>(blob.data()));
   } else {
     std::vector<std::string> entries;
-    Status s = type == rdb_type::kHashZipmap ? ReadZipmap(blob, &entries)
-                                             : ReadZiplist(blob, &entries);
+    Status s =
+        type == rdb_type::kHashZipmap ? ReadZipmap(blob, &entries) : ReadZiplist(blob, &entries);
     if (!s.ok()) return s;
     for (const std::string& e : entries) max_len = std::max(max_len, e.size());
     lp = ListpackOf(entries);

@@ -73,14 +73,14 @@ bool RdbEncoder::TryLzf(std::string_view s) {
   if (s.size() <= 4) return false;
   // Compressing into len - 4 bytes makes lzf_compress fail unless it saves at least 4 bytes.
   size_t out_cap = s.size() - 4;
-  std::string buf(out_cap + 1, '\0');
-  unsigned int n = lzf_compress(s.data(), static_cast<unsigned int>(s.size()), buf.data(),
+  if (lzf_buf_.size() < out_cap + 1) lzf_buf_.resize(out_cap + 1);
+  unsigned int n = lzf_compress(s.data(), static_cast<unsigned int>(s.size()), lzf_buf_.data(),
                                 static_cast<unsigned int>(out_cap));
   if (n == 0) return false;
   Byte(0xC0 | rdb_enc::kLzf);
   Length(n);
   Length(s.size());
-  Raw(buf.data(), n);
+  Raw(lzf_buf_.data(), n);
   return true;
 }
 
@@ -121,8 +121,7 @@ Result<uint8_t> RdbEncoder::ObjectType(const Value& v) {
     case ValueType::kList:
       return rdb_type::kListQuicklist2;
     case ValueType::kSet:
-      return v.object_encoding() == ObjectEncoding::kIntset ? rdb_type::kSetIntset
-                                                            : rdb_type::kSet;
+      return v.object_encoding() == ObjectEncoding::kIntset ? rdb_type::kSetIntset : rdb_type::kSet;
     case ValueType::kZSet:
       return v.object_encoding() == ObjectEncoding::kListpack ? rdb_type::kZSetListpack
                                                               : rdb_type::kZSet2;

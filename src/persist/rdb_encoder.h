@@ -58,6 +58,7 @@ class RdbEncoder {
 
   std::string* out_;
   bool compress_;
+  std::string lzf_buf_;  // Reused by TryLzf: a snapshot compresses millions of strings.
 };
 
 }  // namespace shoal::persist

@@ -20,8 +20,8 @@ inline constexpr uint8_t kList = 1;  // Plain list of strings (Redis < 3.2).
 inline constexpr uint8_t kSet = 2;
 inline constexpr uint8_t kZSet = 3;  // Scores as text (Redis < 3.0 wrote this).
 inline constexpr uint8_t kHash = 4;
-inline constexpr uint8_t kZSet2 = 5;  // Scores as binary doubles.
-inline constexpr uint8_t kModule = 6;   // Pre-module2 format: Redis itself refuses to load it.
+inline constexpr uint8_t kZSet2 = 5;   // Scores as binary doubles.
+inline constexpr uint8_t kModule = 6;  // Pre-module2 format: Redis itself refuses to load it.
 inline constexpr uint8_t kModule2 = 7;
 inline constexpr uint8_t kHashZipmap = 9;
 inline constexpr uint8_t kListZiplist = 10;
@@ -56,11 +56,11 @@ inline constexpr uint8_t kEof = 0xFF;
 
 // The length encoding: the top two bits of the first byte.
 namespace rdb_len {
-inline constexpr uint8_t k6Bit = 0;     // 00xxxxxx
-inline constexpr uint8_t k14Bit = 1;    // 01xxxxxx xxxxxxxx (big-endian)
+inline constexpr uint8_t k6Bit = 0;      // 00xxxxxx
+inline constexpr uint8_t k14Bit = 1;     // 01xxxxxx xxxxxxxx (big-endian)
 inline constexpr uint8_t k32Bit = 0x80;  // 10000000 + 4 bytes big-endian
 inline constexpr uint8_t k64Bit = 0x81;  // 10000001 + 8 bytes big-endian
-inline constexpr uint8_t kEncVal = 3;   // 11xxxxxx: a specially encoded string follows
+inline constexpr uint8_t kEncVal = 3;    // 11xxxxxx: a specially encoded string follows
 }  // namespace rdb_len
 
 // Special string encodings (the low six bits after kEncVal): 0xC0 | these.

@@ -3,6 +3,7 @@
 // "not crashing" hides).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,9 +21,9 @@ namespace {
 
 using storage::Value;
 
-std::string Encoded(const Value& v) {
+std::string Encoded(const Value& v, bool compress = true) {
   std::string out;
-  EXPECT_TRUE(RdbEncoder(&out).Object(v).ok());
+  EXPECT_TRUE(RdbEncoder(&out, compress).Object(v).ok());
   return out;
 }
 
@@ -53,8 +54,8 @@ std::vector<std::string> Seeds() {
       storage::SetAdd(t, "x" + std::to_string(i));
       int flags;
       double ignored;
-      storage::ZSetAdd(z, static_cast<double>(rng() % 1000) / 8, "m" + std::to_string(i), 0,
-                       &flags, &ignored);
+      storage::ZSetAdd(z, static_cast<double>(rng() % 1000) / 8, "m" + std::to_string(i), 0, &flags,
+                       &ignored);
       storage::Hash(&h).Set("f" + std::to_string(i), std::to_string(i));
     }
     seeds.push_back(Encoded(s));
@@ -64,6 +65,15 @@ std::vector<std::string> Seeds() {
   }
   Result<json::Value> doc = json::Parse("{\"a\":[1,2,{\"b\":\"c\"}],\"d\":1.5}");
   seeds.push_back(Encoded(storage::MakeJson(std::move(doc).value())));
+  // The same values uncompressed, so that mutations land in listpacks and intsets themselves
+  // rather than in LZF streams (which mostly just fail to decompress).
+  size_t n_values = seeds.size();
+  for (size_t i = 0; i < n_values; ++i) {
+    RdbDecoder dec(seeds[i]);
+    uint8_t type;
+    Value v;
+    if (dec.Byte(&type).ok() && dec.ReadObject(type, &v).ok()) seeds.push_back(Encoded(v, false));
+  }
   // Old encodings.
   std::string zl;
   RdbEncoder(&zl, false).String(testing::BuildZiplist({"a", "1", "b", "2.5", "c", "300"}));
@@ -113,19 +123,33 @@ void Exercise(const Value& v) {
 
 TEST(RdbFuzzTest, MutatedPayloadsNeverCrash) {
   std::vector<std::string> seeds = Seeds();
-  std::mt19937_64 rng(12345);
+  // SHOAL_FUZZ_ITERATIONS / SHOAL_FUZZ_SEED for a longer soak (under ASan).
+  const char* iters_env = getenv("SHOAL_FUZZ_ITERATIONS");
+  const char* seed_env = getenv("SHOAL_FUZZ_SEED");
+  int iterations = iters_env != nullptr ? atoi(iters_env) : 30000;
+  std::mt19937_64 rng(seed_env != nullptr ? strtoull(seed_env, nullptr, 10) : 12345);
   int decoded = 0, refused = 0;
-  for (int iter = 0; iter < 30000; ++iter) {
+  for (int iter = 0; iter < iterations; ++iter) {
     std::string p = seeds[rng() % seeds.size()];
     int edits = 1 + rng() % 4;
     for (int e = 0; e < edits && !p.empty(); ++e) {
       size_t at = rng() % p.size();
       switch (rng() % 6) {
-        case 0: p[at] = static_cast<char>(rng()); break;
-        case 1: p[at] ^= static_cast<char>(1 << (rng() % 8)); break;
-        case 2: p.resize(at); break;
-        case 3: p.insert(at, 1, static_cast<char>(rng())); break;
-        case 4: p.erase(at, 1 + rng() % 8); break;
+        case 0:
+          p[at] = static_cast<char>(rng());
+          break;
+        case 1:
+          p[at] ^= static_cast<char>(1 << (rng() % 8));
+          break;
+        case 2:
+          p.resize(at);
+          break;
+        case 3:
+          p.insert(at, 1, static_cast<char>(rng()));
+          break;
+        case 4:
+          p.erase(at, 1 + rng() % 8);
+          break;
         default:  // Small integer tweaks hit lengths and counts.
           p[at] = static_cast<char>(p[at] + (rng() % 2 ? 1 : -1));
       }

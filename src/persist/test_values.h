@@ -18,8 +18,8 @@ namespace shoal::persist::testing {
 
 inline std::string Describe(const storage::Value& v) {
   using storage::ValueType;
-  std::string out = std::string(storage::TypeName(v.type())) + "/" +
-                    std::string(v.EncodingName()) + ":";
+  std::string out =
+      std::string(storage::TypeName(v.type())) + "/" + std::string(v.EncodingName()) + ":";
   std::vector<std::string> items;
   bool sorted = false;
   switch (v.type()) {

@@ -36,6 +36,15 @@ uint32_t AccessStats::OnAccess(uint32_t word, int64_t now_ms, double random01) {
   return (Minutes(now_ms) << 8) | counter;
 }
 
+uint32_t AccessStats::WithIdle(int64_t idle_s, int64_t now_ms) {
+  int64_t at = now_ms / 1000 - idle_s;
+  return static_cast<uint32_t>(at < 0 ? 0 : at);
+}
+
+uint32_t AccessStats::WithFrequency(uint8_t freq, int64_t now_ms) {
+  return (Minutes(now_ms) << 8) | freq;
+}
+
 int64_t AccessStats::IdleSeconds(uint32_t word, int64_t now_ms) {
   int64_t idle = now_ms / 1000 - static_cast<int64_t>(word);
   return idle < 0 ? 0 : idle;

@@ -33,6 +33,10 @@ class AccessStats {
   static int64_t IdleSeconds(uint32_t word, int64_t now_ms);
   // The decayed access counter (LFU reading), without recording an access.
   static uint8_t Frequency(uint32_t word, int64_t now_ms);
+  // Words that RESTORE ... IDLETIME / FREQ set (Redis's objectSetLRUOrLFU): last accessed
+  // `idle_s` seconds before `now_ms`; accessed now with counter `freq`.
+  static uint32_t WithIdle(int64_t idle_s, int64_t now_ms);
+  static uint32_t WithFrequency(uint8_t freq, int64_t now_ms);
 
  private:
   static inline std::atomic<bool> lfu_mode_{false};

@@ -17,6 +17,8 @@ namespace {
 constexpr size_t kSizeLimits[] = {4096, 8192, 16384, 32768, 65536};
 // Redis's SIZE_SAFETY_LIMIT: with a count-based fill a node still stays under 8 KB.
 constexpr size_t kSafetyLimit = 8192;
+// Redis 7.0's SIZE_ESTIMATE_OVERHEAD: what it assumes an element adds beyond its own bytes.
+constexpr size_t kInsertOverheadEstimate = 8;
 constexpr int64_t kFillMax = 32767;
 // A listpack's header and EOF byte: what concatenating two listpacks saves.
 constexpr size_t kLpOverhead = lp::kHeaderSize + 1;
@@ -151,14 +153,11 @@ bool Quicklist::Fits(size_t bytes, size_t count) const {
   return bytes <= kSafetyLimit && count <= static_cast<size_t>(std::max<int>(fill_, 1));
 }
 
-bool Quicklist::CanAdd(const uint8_t* lp, size_t entry_bytes) const {
-  return Fits(lp::Bytes(lp) + entry_bytes, lp::Length(lp) + 1);
-}
-
 bool Quicklist::CanAddElement(const uint8_t* lp, std::string_view s) const {
-  // An entry never takes more than its bytes plus a 5-byte header and a 5-byte backlen.
-  if (Fits(lp::Bytes(lp) + s.size() + 10, lp::Length(lp) + 1)) return true;
-  return CanAdd(lp, lp::EntrySize(s));
+  // Redis 7.0's _quicklistNodeAllowInsert: the element's length plus a fixed 8-byte estimate of
+  // its header and backlen, not its exact entry size. Nodes then end where Redis's end, which
+  // DUMP and RDB files show byte for byte.
+  return Fits(lp::Bytes(lp) + s.size() + kInsertOverheadEstimate, lp::Length(lp) + 1);
 }
 
 // ---- the node array ----
@@ -349,15 +348,14 @@ void Quicklist::Replace(Pos pos, std::string_view s) {
 void Quicklist::Insert(Pos pos, std::string_view s, bool after) {
   const uint32_t i = pos.node;
   uint8_t*& n = node_ref(i);
-  const size_t entry = lp::EntrySize(s);
   ++count_;
-  if (CanAdd(n, entry)) {
+  if (CanAddElement(n, s)) {
     n = lp::Insert(n, s, pos.p, after ? lp::Where::kAfter : lp::Where::kBefore, nullptr);
     return;
   }
   // The node is full. At its edges, use the neighbour or a new node, as Redis does.
   if (after && lp::Next(n, pos.p) == nullptr) {
-    if (i + 1 < len_ && CanAdd(mut(i + 1), entry)) {
+    if (i + 1 < len_ && CanAddElement(mut(i + 1), s)) {
       node_ref(i + 1) = lp::Prepend(mut(i + 1), s);
     } else {
       InsertNode(i + 1, NewNode(s));
@@ -365,7 +363,7 @@ void Quicklist::Insert(Pos pos, std::string_view s, bool after) {
     return;
   }
   if (!after && pos.p == lp::First(n)) {
-    if (i > 0 && CanAdd(mut(i - 1), entry)) {
+    if (i > 0 && CanAddElement(mut(i - 1), s)) {
       node_ref(i - 1) = lp::Append(mut(i - 1), s);
     } else {
       InsertNode(i, NewNode(s));
@@ -374,9 +372,9 @@ void Quicklist::Insert(Pos pos, std::string_view s, bool after) {
   }
   // In the middle: split there, put the element on whichever side takes it, and merge.
   SplitNode(i, IndexInNode(n, pos.p) + (after ? 1 : 0));
-  if (CanAdd(mut(i), entry)) {
+  if (CanAddElement(mut(i), s)) {
     node_ref(i) = lp::Append(mut(i), s);
-  } else if (CanAdd(mut(i + 1), entry)) {
+  } else if (CanAddElement(mut(i + 1), s)) {
     node_ref(i + 1) = lp::Prepend(mut(i + 1), s);
   } else {
     InsertNode(i + 1, NewNode(s));

@@ -117,9 +117,7 @@ class Quicklist {
 
   // Whether a node of `bytes` bytes and `count` entries respects the fill limit.
   bool Fits(size_t bytes, size_t count) const;
-  // Whether node `lp` can take one more entry of `entry_bytes`.
-  bool CanAdd(const uint8_t* lp, size_t entry_bytes) const;
-  // The same for element `s`, without encoding it unless the node is close to its limit.
+  // Whether node `lp` may take element `s`, by Redis's estimate of its size (see the .cc).
   bool CanAddElement(const uint8_t* lp, std::string_view s) const;
 
   // Node array management: insert one node at `i`, erase `k` nodes at `i` (not freeing them).
