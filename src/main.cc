@@ -20,6 +20,8 @@
 #include "net/listener.h"
 #include "server/command_table.h"
 #include "server/server_state.h"
+#include "durability/aof_manager.h"
+#include "server/write_log.h"
 #include "snapshot/rdb_load.h"
 #include "snapshot/save_points.h"
 #include "snapshot/snapshotter.h"
@@ -191,9 +193,29 @@ int main(int argc, char** argv) {
   state.shards = &shards;
   state.changes.Resize(threads);
 
+  // Expired keys are logged as DELs when the append-only file is on (server/write_log.h).
+  for (size_t i = 0; i < threads; ++i) {
+    for (int db = 0; db < shards.shard(i).num_dbs(); ++db) {
+      shards.shard(i).db(db).set_expired_hook(&shoal::server::WriteLog::ExpiredKey,
+                                              reinterpret_cast<void*>(static_cast<intptr_t>(db)));
+    }
+  }
+  // With appendonly yes the append-only file is the dataset (dump.rdb is not read, as in Redis):
+  // its base now, its incr files once the shards run.
+  const bool aof = config.GetString("appendonly") == "yes";
+  auto& aof_manager = shoal::durability::AofManager::Get();
+  if (aof) {
+    int64_t keys = 0;
+    shoal::Status s = aof_manager.LoadBase(shards, &keys);
+    if (!s.ok()) {
+      SHOAL_LOG(kWarning, "Fatal error loading the append-only file: %s. Exiting.", s.message());
+      return 1;
+    }
+    if (keys > 0) SHOAL_LOG(kNotice, "AOF base loaded: %lld keys", static_cast<long long>(keys));
+  }
   // The last snapshot, before anyone can connect: a damaged file stops start-up, never a partial
   // dataset served.
-  {
+  if (!aof) {
     std::string rdb = config.GetString("dir") + "/" + config.GetString("dbfilename");
     shoal::snapshot::LoadStats loaded;
     int64_t start_ms = shoal::UnixTimeMs();
@@ -222,20 +244,40 @@ int main(int argc, char** argv) {
   }
   // A busy script's thread keeps answering its other clients (BUSY, SCRIPT KILL).
   shoal::script::SetBusyPoller(shoal::net::ServeConnectionsWhileBusy);
+  // Clients come in only once the dataset is whole (after the AOF replay, when there is one).
+  auto open_doors = [&listeners, &http](shoal::shard::Shard& s) {
+    for (auto& l : listeners[s.id()]) l->Start();
+    http.StartOn(s);
+  };
   shards.Start(
-      [&listeners, &http](shoal::shard::Shard& s) {
-        for (auto& l : listeners[s.id()]) l->Start();
+      [&open_doors, aof](shoal::shard::Shard& s) {
+        if (!aof) open_doors(s);
         s.loop().AddTimer(1000, shoal::net::CloseIdleConnections);
         // Save points and scheduled BGSAVEs: checked ten times a second, as Redis's serverCron.
         if (s.id() == 0) {
-          s.loop().AddTimer(100, [&s] { shoal::snapshot::Snapshotter::Get().Cron(s); });
+          s.loop().AddTimer(100, [&s] {
+            shoal::snapshot::Snapshotter::Get().Cron(s);
+            shoal::durability::AofManager::Get().Cron(s);
+          });
         }
-        http.StartOn(s);
       },
       [](shoal::shard::Shard& s) {
         CloseShardConnections(s);
         shoal::http::HttpServer::CloseConnectionsOn(s);
       });
+  if (aof) {
+    shoal::Status s = aof_manager.ReplayIncrs(shards);
+    shoal::snapshot::Snapshotter::Get().ForgetChanges();
+    if (s.ok()) s = aof_manager.StartLogging(shards);
+    if (!s.ok()) {
+      SHOAL_LOG(kWarning, "Fatal error loading the append-only file: %s. Exiting.", s.message());
+      shards.StopAndJoin();
+      return 1;
+    }
+    for (size_t i = 0; i < threads; ++i) {
+      shards.shard(i).Post([&open_doors, &shards, i] { open_doors(shards.shard(i)); });
+    }
+  }
   SHOAL_LOG(kNotice, "Shoal %s (Redis %s compatible), pid %d, %d shard threads", kShoalVersion,
             config.GetString("redis-version"), getpid(), threads);
   SHOAL_LOG(kNotice, "Ready to accept connections tcp on port %d", port);
@@ -266,6 +308,9 @@ int main(int argc, char** argv) {
   }
   shards.StopAndJoin();
   shoal::snapshot::Snapshotter::Get().AbandonAfterStop(shards);
+  // Every shard pushed its last writes as its loop ended: flush and fsync them.
+  shoal::Status closed = aof_manager.StopLogging();
+  if (!closed.ok()) SHOAL_LOG(kWarning, "Error closing the append-only file: %s", closed.message());
   listeners.clear();
   SHOAL_LOG(kNotice, "Shoal is now ready to exit, bye bye...");
   return 0;

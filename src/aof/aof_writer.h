@@ -95,6 +95,8 @@ class AofWriter {
   FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
 
   uint64_t acknowledged() const { return acknowledged_.load(std::memory_order_acquire); }
+  // The newest ticket handed out (a client whose write was pushed before this call waits for it).
+  uint64_t last_ticket() const { return next_ticket_.load(std::memory_order_acquire) - 1; }
   uint64_t written() const { return written_.load(std::memory_order_acquire); }
   uint64_t synced() const { return synced_.load(std::memory_order_acquire); }
   // Bytes appended and not yet written.

@@ -13,6 +13,7 @@
 #include "commands/register.h"
 #include "commands/zset_ops.h"
 #include "server/blocking.h"
+#include "server/write_log.h"
 #include "server/client.h"
 
 namespace shoal::cmd {
@@ -53,6 +54,7 @@ std::optional<int64_t> PositiveOrReply(CommandContext& ctx, std::string_view arg
 }
 
 ListEnd End(bool left) { return left ? ListEnd::kHead : ListEnd::kTail; }
+std::string_view Side(bool left) { return left ? "LEFT" : "RIGHT"; }
 
 // Pushes one element at `end` of the list at `key`, creating it if absent.
 // REQUIRES: `key` is absent or holds a list.
@@ -82,6 +84,8 @@ class ListPopWait : public BlockedWait {
     storage::Entry* e = db.Find(key, now_ms, storage::kLookupTouch);
     std::vector<std::string> items =
         PopElements(db, e, left_ ? ListEnd::kHead : ListEnd::kTail, static_cast<size_t>(count_));
+    std::string n = std::to_string(items.size());
+    server::WriteLog::Command(db_index, {left_ ? "LPOP" : "RPOP", key, n});
     std::string out;
     protocol::ReplyBuilder r(&out, resp);
     r.ArrayHeader(2);
@@ -119,12 +123,15 @@ class ListMoveWait : public BlockedWait {
       Result<std::optional<std::string>> moved =
           MoveElement(db, key, dest_, End(from_left_), End(to_left_), now_ms);
       if (!moved.ok()) return DeliverWrongType();
+      server::WriteLog::Command(db_index, {"LMOVE", key, dest_, Side(from_left_), Side(to_left_)});
       return DeliverItem(**moved);
     }
     // Another shard: pop here, push there. If the destination turns out to hold another type,
     // the element goes back where it came from and the client gets WRONGTYPE.
     storage::Entry* e = db.Find(key, now_ms, storage::kLookupTouch);
     std::string item = std::move(PopElements(db, e, End(from_left_), 1).front());
+    // Across shards the move is a pop here and a push there, each logged by its shard.
+    server::WriteLog::Command(db_index, {from_left_ ? "LPOP" : "RPOP", key});
     auto self = std::static_pointer_cast<ListMoveWait>(shared_from_this());
     shard::Shard* source = &shard;
     std::string source_key(key);
@@ -136,12 +143,16 @@ class ListMoveWait : public BlockedWait {
         source->Post([self, item, source, source_key] {
           storage::Db& sdb = source->db(self->db_index);
           PushBack(sdb, source_key, End(self->from_left_), item);
+          server::WriteLog::Command(self->db_index,
+                                    {self->from_left_ ? "LPUSH" : "RPUSH", source_key, item});
           server::ThisShardBlocking().ServeReady(*source);
           self->DeliverWrongType();
         });
         return;
       }
       PushBack(ddb, self->dest_, End(self->to_left_), item);
+      server::WriteLog::Command(self->db_index,
+                                {self->to_left_ ? "LPUSH" : "RPUSH", self->dest_, item});
       server::ThisShardBlocking().ServeReady(here);
       self->DeliverItem(item);
     });
@@ -270,6 +281,8 @@ class ZSetPopWait : public BlockedWait {
   void Serve(shard::Shard&, storage::Db& db, std::string_view key, int64_t now_ms) override {
     storage::Entry* e = db.Find(key, now_ms, storage::kLookupTouch);
     std::vector<storage::ZEntry> popped = ZPopEntries(db, e, max_, count_);
+    std::string n = std::to_string(popped.size());
+    server::WriteLog::Command(db_index, {max_ ? "ZPOPMAX" : "ZPOPMIN", key, n});
     std::string out;
     protocol::ReplyBuilder r(&out, resp);
     if (mpop_) {

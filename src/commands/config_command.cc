@@ -2,6 +2,7 @@
 #include <set>
 
 #include "commands/helpers.h"
+#include "durability/aof_manager.h"
 #include "commands/register.h"
 #include "server/thread_state.h"
 
@@ -22,6 +23,17 @@ void Get(CommandContext& ctx) {
     ctx.reply().Bulk(k);
     ctx.reply().Bulk(v);
   }
+}
+
+// The append-only file follows its parameters at once.
+Status ApplyPersistence(CommandContext& ctx, std::string_view name, const std::string& value) {
+  durability::AofManager& aof = durability::AofManager::Get();
+  if (EqualsIgnoreCase(name, "appendfsync")) aof.SetFsyncPolicy(value);
+  if (EqualsIgnoreCase(name, "appendonly")) {
+    if (value == "yes") return aof.EnableAtRuntime(ctx.shard());
+    aof.DisableAtRuntime();
+  }
+  return Status::Ok();
 }
 
 void Set(CommandContext& ctx) {
@@ -46,6 +58,8 @@ void Set(CommandContext& ctx) {
   for (size_t i = 2; i < ctx.argc(); i += 2) {
     Status s = config.Set(ctx.arg(i), ctx.arg(i + 1), /*at_startup=*/false);
     if (!s.ok()) return ctx.ReplyError(s);
+    s = ApplyPersistence(ctx, ctx.arg(i), config.GetString(ctx.arg(i)));
+    if (!s.ok()) return ctx.ReplyError(s.message());
   }
   ctx.reply().Ok();
 }

@@ -17,6 +17,7 @@
 #include "script/lua_engine.h"
 #include "script/registry.h"
 #include "commands/register.h"
+#include "durability/aof_manager.h"
 #include "snapshot/snapshotter.h"
 #include "protocol/resp_parser.h"
 #include "server/thread_state.h"
@@ -187,6 +188,7 @@ void WriteMemory(InfoWriter& w, CommandContext& c) {
 
 void WritePersistence(InfoWriter& w, CommandContext& c) {
   snapshot::SnapshotInfo snap = snapshot::Snapshotter::Get().Info();
+  durability::AofInfo aof = durability::AofManager::Get().Info();
   int64_t now = UnixTimeMs() / 1000;
   w.Section("Persistence");
   w.Field("loading", 0);
@@ -209,18 +211,26 @@ void WritePersistence(InfoWriter& w, CommandContext& c) {
   w.Field("rdb_last_cow_size", 0);
   w.Field("rdb_last_load_keys_expired", snap.last_load_keys_expired);
   w.Field("rdb_last_load_keys_loaded", snap.last_load_keys_loaded);
-  w.Field("aof_enabled", 0);
-  w.Field("aof_rewrite_in_progress", 0);
-  w.Field("aof_rewrite_scheduled", 0);
-  w.Field("aof_last_rewrite_time_sec", -1);
-  w.Field("aof_current_rewrite_time_sec", -1);
-  w.Field("aof_last_bgrewrite_status", "ok");
-  w.Field("aof_rewrites", 0);
-  w.Field("aof_rewrites_consecutive_failures", 0);
-  w.Field("aof_last_write_status", "ok");
+  w.Field("aof_enabled", aof.enabled ? 1 : 0);
+  w.Field("aof_rewrite_in_progress", aof.rewrite_in_progress ? 1 : 0);
+  w.Field("aof_rewrite_scheduled", aof.rewrite_scheduled ? 1 : 0);
+  w.Field("aof_last_rewrite_time_sec", aof.last_rewrite_sec);
+  w.Field("aof_current_rewrite_time_sec", aof.current_rewrite_sec);
+  w.Field("aof_last_bgrewrite_status", aof.last_rewrite_ok ? "ok" : "err");
+  w.Field("aof_rewrites", aof.rewrites);
+  w.Field("aof_rewrites_consecutive_failures", aof.rewrite_failures);
+  w.Field("aof_last_write_status", aof.last_write_ok ? "ok" : "err");
   w.Field("aof_last_cow_size", 0);
   w.Field("module_fork_in_progress", 0);
   w.Field("module_fork_last_cow_size", 0);
+  if (aof.enabled) {
+    w.Field("aof_current_size", aof.current_size);
+    w.Field("aof_base_size", aof.base_size);
+    w.Field("aof_pending_rewrite", aof.rewrite_scheduled ? 1 : 0);
+    w.Field("aof_buffer_length", aof.buffer_length);
+    w.Field("aof_pending_bio_fsync", 0);
+    w.Field("aof_delayed_fsync", aof.delayed_fsync);
+  }
 }
 
 void WriteStats(InfoWriter& w, const std::vector<ShardReport>& reps) {

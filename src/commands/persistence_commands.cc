@@ -1,8 +1,9 @@
-// Snapshot commands: SAVE, BGSAVE [SCHEDULE]. (LASTSAVE and SHUTDOWN live with the server
+// Persistence commands: SAVE, BGSAVE [SCHEDULE], BGREWRITEAOF. (LASTSAVE and SHUTDOWN live with the server
 // commands; INFO persistence with INFO.) The work is snapshot/snapshotter.h's.
 #include "commands/helpers.h"
 #include "commands/register.h"
 #include "server/client.h"
+#include "durability/aof_manager.h"
 #include "snapshot/snapshotter.h"
 
 namespace shoal::cmd {
@@ -52,6 +53,23 @@ void BgSave(CommandContext& ctx) {
   ctx.reply().SimpleString("Background saving started");
 }
 
+void BgRewriteAof(CommandContext& ctx) {
+  durability::AofManager& aof = durability::AofManager::Get();
+  if (ctx.client() != nullptr && ctx.client()->in_exec) {
+    if (aof.Info().rewrite_in_progress) {
+      return ctx.ReplyError("ERR Background append only file rewriting already in progress");
+    }
+    aof.ScheduleRewrite();  // Right after the transaction, from the cron.
+    return ctx.reply().SimpleString("Background append only file rewriting scheduled");
+  }
+  Status s = aof.Rewrite(ctx.shard(), nullptr);
+  if (!s.ok() && s.message() == "SCHEDULED") {
+    return ctx.reply().SimpleString("Background append only file rewriting scheduled");
+  }
+  if (!s.ok()) return ctx.ReplyError(s.message());
+  ctx.reply().SimpleString("Background append only file rewriting started");
+}
+
 }  // namespace
 
 void RegisterPersistenceCommands(server::CommandTable& table) {
@@ -59,6 +77,8 @@ void RegisterPersistenceCommands(server::CommandTable& table) {
   table.Add({.name = "save", .arity = 1, .flags = kAdmin | kNoScript | kNoMulti,
              .handler = Save});
   table.Add({.name = "bgsave", .arity = -1, .flags = kAdmin | kNoScript, .handler = BgSave});
+  table.Add({.name = "bgrewriteaof", .arity = 1, .flags = kAdmin | kNoScript,
+             .handler = BgRewriteAof});
 }
 
 }  // namespace shoal::cmd

@@ -16,6 +16,7 @@
 #include "script/registry.h"
 #include "script/sha1.h"
 #include "server/command_table.h"
+#include "server/write_log.h"
 
 namespace shoal::cmd {
 
@@ -49,7 +50,13 @@ bool ParseEval(CommandContext& ctx, bool by_sha, bool read_only, script::EvalReq
 void RunEval(CommandContext& ctx, const script::EvalRequest& req, script::CommandRunner& runner) {
   runner.now_ms = ctx.now_ms();
   size_t before = ctx.reply().buffer()->size();
-  script::LuaEngine::ThisThread().Eval(req, runner, ctx.reply());
+  // The script's writes, wherever its calls run, are logged whole: replayed all or nothing.
+  server::LogBuffer writes;
+  {
+    server::ScopedCapture capture(&writes);
+    script::LuaEngine::ThisThread().Eval(req, runner, ctx.reply());
+  }
+  server::WriteLog::Commit(writes);
   // Stopped by shutdown: like Redis, which exits from inside the script, send nothing.
   if (script::ScriptsAborted()) ctx.reply().buffer()->resize(before);
 }

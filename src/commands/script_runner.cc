@@ -11,6 +11,7 @@
 #include "protocol/errors.h"
 #include "server/command_context.h"
 #include "server/server_state.h"
+#include "server/write_log.h"
 #include "server/command_table.h"
 #include "server/dispatcher.h"
 #include "server/key_locks.h"
@@ -61,6 +62,7 @@ void RunCall(const server::CommandSpec& spec, server::CommandContext& ctx, bool 
   size_t before = out->size();
   int64_t start = MonotonicNs();
   (coordinator ? spec.coordinator : spec.handler)(ctx);
+  server::WriteLog::AfterWrite(spec, ctx, before);
   if (!coordinator) server::TouchWatchedKeys(spec, ctx);
   if (spec.flags & server::kWrite) server::ServerState::Get().changes.Count(ctx.shard().id());
   server::CommandStat& stat = ts.command_stats[&spec];
@@ -144,7 +146,11 @@ void TxRunner::RunOn(shard::ShardId owner, const server::CommandSpec& spec,
                      absl::Span<const std::string_view> argv, int resp, std::string* reply,
                      bool coordinator) {
   shard::Shard& target = home_.shard_set().shard(owner);
+  // The script's capture follows its calls to the thread that runs them (this one waits).
+  server::LogBuffer* capture = server::CurrentCapture();
   auto run = [&] {
+    std::optional<server::ScopedCapture> scope;
+    if (capture != nullptr) scope.emplace(capture);
     protocol::ReplyBuilder out(reply, resp);
     server::CommandContext ctx(&spec, argv, &out, &target, db_index_, nullptr);
     if (now_ms != 0) ctx.set_now_ms(now_ms);

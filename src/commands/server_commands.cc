@@ -5,7 +5,9 @@
 #include "common/logging.h"
 #include "commands/register.h"
 #include "server/client.h"
+#include "server/transaction.h"
 #include "server/watch.h"
+#include "server/write_log.h"
 #include "snapshot/save_points.h"
 #include "snapshot/snapshotter.h"
 
@@ -32,29 +34,67 @@ bool ParseFlushMode(CommandContext& ctx, bool* async) {
   return false;
 }
 
+// Runs `flush` on every shard as one instant: outside a transaction it first takes every shard
+// exclusively, so no snapshot or AOF can hold the flush on some shards and not others (the AOF
+// logs it while every shard is held; each pushed its earlier writes when granted). Inside one
+// (MULTI, scripts) the locks are already held.
+void FlushEverywhere(CommandContext& ctx, std::function<void(shard::Shard&)> flush,
+                     std::string_view log_name) {
+  if (ctx.in_transaction() || ctx.holds_all_shards() || ctx.client() == nullptr) {
+    ctx.FanOutAll(std::move(flush), [](CommandContext& c) { c.reply().Ok(); });
+    return;
+  }
+  server::Client* c = ctx.client();
+  auto* tx = new server::Transaction(&ctx.shard());
+  tx->AddAllShards(/*exclusive=*/true);
+  auto state = std::make_shared<int>(0);  // 0 running, 1 done before Acquire returned, 2 async.
+  int db = ctx.db_index();
+  std::string name(log_name);
+  c->in_flight++;
+  tx->Acquire([flush](shard::Shard& s) { flush(s); },
+              [tx, c, state, db, name, home = &ctx.shard()] {
+                server::WriteLog::Command(db, {name});
+                tx->Release();
+                home->RunAfterEvents([tx] { delete tx; });
+                c->in_flight--;
+                c->reply().Ok();
+                if (*state == 2) {
+                  c->AsyncDone();
+                } else {
+                  *state = 1;
+                }
+              });
+  if (*state == 0) {
+    *state = 2;
+    ctx.Suspend();
+  }
+}
+
 void FlushDb(CommandContext& ctx) {
   bool async;
   if (!ParseFlushMode(ctx, &async)) return;
   int db = ctx.db_index();
-  ctx.FanOutAll(
+  FlushEverywhere(
+      ctx,
       [db, async](shard::Shard& s) {
         server::ThisShardWatches().TouchExisting(db, s.db(db), UnixTimeMs());
         s.db(db).Clear(async);
       },
-                [](CommandContext& c) { c.reply().Ok(); });
+      "FLUSHDB");
 }
 
 void FlushAll(CommandContext& ctx) {
   bool async;
   if (!ParseFlushMode(ctx, &async)) return;
-  ctx.FanOutAll(
+  FlushEverywhere(
+      ctx,
       [async](shard::Shard& s) {
         for (int i = 0; i < s.num_dbs(); ++i) {
           server::ThisShardWatches().TouchExisting(i, s.db(i), UnixTimeMs());
           s.db(i).Clear(async);
         }
       },
-      [](CommandContext& c) { c.reply().Ok(); });
+      "FLUSHALL");
 }
 
 void Time(CommandContext& ctx) {

@@ -15,6 +15,7 @@
 #include "http/http_stats.h"
 #include "net/connection.h"
 #include "server/dispatcher.h"
+#include "server/log_acks.h"
 #include "server/multi_exec.h"
 #include "server/server_state.h"
 #include "server/thread_state.h"
@@ -270,6 +271,10 @@ void HttpConnection::PollShards(std::function<std::string(shard::Shard&)> fn, in
 }
 
 void HttpConnection::WriteOut() {
+  if (!server::LogAcks::MaySend(*this)) {
+    UpdateInterest();
+    return;
+  }
   size_t sent_before = out_sent_;
   if (!net::SendPending(fd, http_out_, &out_sent_)) {
     Close();
@@ -304,7 +309,7 @@ void HttpConnection::UpdateInterest() {
   uint32_t events = 0;
   bool reading = lingering_ || (!peer_closed_ && !(busy_ && in_.size() > kMaxBufferedInput));
   if (reading) events |= EPOLLIN;
-  if (!lingering_ && out_sent_ < http_out_.size()) events |= EPOLLOUT;
+  if (!lingering_ && out_sent_ < http_out_.size() && !log_held) events |= EPOLLOUT;
   if (events != interest_) {
     interest_ = events;
     home().loop().Modify(fd, events, this);

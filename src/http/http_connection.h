@@ -63,6 +63,7 @@ class HttpConnection final : public server::Client, private shard::Watcher {
   // server::Client.
   void ResumeAfterAsync() override;
   void Kill() override;
+  void SendHeldReplies() override { WriteOut(); }
   bool closed() const override { return closed_; }
   std::string Describe() const override;
 

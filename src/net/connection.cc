@@ -12,6 +12,7 @@
 #include "net/listener.h"
 #include "server/blocking.h"
 #include "server/dispatcher.h"
+#include "server/log_acks.h"
 #include "server/multi_exec.h"
 #include "server/server_state.h"
 #include "server/thread_state.h"
@@ -175,6 +176,11 @@ bool SendPending(int fd, const std::string& buf, size_t* sent) {
 }
 
 void Connection::WriteReplies() {
+  // Replies to writes wait until the append-only file has them (server/log_acks.h).
+  if (!server::LogAcks::MaySend(*this)) {
+    UpdateInterest();
+    return;
+  }
   std::string& buf = out();
   if (!SendPending(fd, buf, &out_sent_)) {
     Close();
@@ -195,7 +201,7 @@ void Connection::WriteReplies() {
 void Connection::UpdateInterest() {
   uint32_t events = 0;
   if (!peer_closed_ && !reading_paused_) events |= EPOLLIN;
-  if (out_sent_ < out().size()) events |= EPOLLOUT;
+  if (out_sent_ < out().size() && !log_held) events |= EPOLLOUT;
   if (events != interest_) {
     interest_ = events;
     home().loop().Modify(fd, events, this);

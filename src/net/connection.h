@@ -28,6 +28,7 @@ class Connection final : public server::Client, private shard::Watcher {
 
   void ResumeAfterAsync() override;
   void Kill() override;
+  void SendHeldReplies() override { WriteReplies(); }
   bool closed() const override { return closed_; }
 
   // Called while a busy script runs on this thread (see ServeConnectionsWhileBusy): reads and

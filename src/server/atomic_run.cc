@@ -22,6 +22,7 @@ bool AtomicRun::Start(Client& client, std::vector<QueuedCommand> commands,
                       std::unique_ptr<WatchSet> watch, bool exec) {
   auto* run = new AtomicRun(client, std::move(commands), std::move(watch), exec);
   client.in_flight++;
+  client.tx_log = &run->log_;
   client.async_listener = run;
   client.in_exec = exec;
   bool finished = false;
@@ -125,6 +126,7 @@ void AtomicRun::RunSplitPart(shard::Shard& shard) {
     protocol::ReplyBuilder reply(&part.reply, client_->resp);
     CommandContext ctx(spec, part.args, &reply, &shard, db_index_, nullptr);
     ctx.set_in_transaction(true);
+    ScopedCapture capture(&part.log);
     RunCommandHere(*spec, ctx, /*coordinator=*/false, /*record_stats=*/false);
   }
 }
@@ -133,13 +135,17 @@ void AtomicRun::Begin() {
   if (fused_ != nullptr) {
     if (exec_) client_->reply().ArrayHeader(commands_.size());
     fused_->StitchInto(&client_->out());
+    fused_->CollectLog(&log_);
     Finish();
     return;
   }
   if (!split_parts_.empty()) {
     // Every part already ran as its shard was locked.
     std::vector<std::string_view> replies;
-    for (const SplitPart& part : split_parts_) replies.push_back(part.reply);
+    for (const SplitPart& part : split_parts_) {
+      replies.push_back(part.reply);
+      log_.Absorb(part.log);
+    }
     MergeSplitReplies(split_merge_, std::move(replies), &client_->out());
     ThreadState::Get().command_stats[commands_[0].spec].calls++;
     client_->last_command = commands_[0].spec->name;
@@ -181,6 +187,7 @@ void AtomicRun::Continue() {
                        client_);
     ctx.set_holds_all_shards(tx_.all_shards());
     ctx.set_in_transaction(true);
+    ScopedCapture capture(&log_);
     RunCommandHere(*plan.spec, ctx, plan.site == Site::kCoordinator);
     if (ctx.async()) return;  // Resume() comes back when its reply is in.
   }
@@ -189,6 +196,9 @@ void AtomicRun::Continue() {
 }
 
 void AtomicRun::Finish() {
+  // The whole transaction goes to the AOF before any of its locks is released (write_log.h).
+  WriteLog::Commit(log_);
+  log_.Clear();
   // Writes by single-shard and split commands touched their keys' watches as they ran; a
   // coordinator's did not (see Transaction::ReleaseTouching).
   if (ran_coordinator_ && WatchRegistry::AnyWatched()) {
@@ -207,6 +217,7 @@ void AtomicRun::Done() {
   }
   c->in_exec = false;
   c->async_listener = nullptr;
+  c->tx_log = nullptr;
   c->in_flight--;
   bool* finished = finished_flag_;
   delete this;

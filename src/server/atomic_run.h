@@ -66,6 +66,7 @@ class AtomicRun final : public AsyncListener {
   // EXEC without WATCH whose commands all run on shards (no connection commands,
   // coordinators): each shard's batch runs as that shard's locks are granted.
   std::unique_ptr<PipelineRun> fused_;
+  LogBuffer log_;  // What the transaction wrote, every shard's part: logged whole at Finish.
   PipelineRun::Merge split_merge_;
   int db_index_;
   Transaction tx_;

@@ -1,5 +1,7 @@
 #include "server/client.h"
 
+#include "server/log_acks.h"
+
 #include "absl/strings/str_format.h"
 #include "common/clock.h"
 #include "server/dispatcher.h"
@@ -12,7 +14,9 @@ Client::Client(uint64_t id, shard::Shard* home) : id_(id), home_(home) {
   created_ms = last_interaction_ms = UnixTimeMs();
 }
 
-Client::~Client() = default;
+Client::~Client() {
+  if (log_held) LogAcks::Forget(*this);
+}
 
 std::string Client::Describe() const {
   int64_t now = UnixTimeMs();

@@ -29,6 +29,8 @@ class AsyncListener {
   virtual void Resume() = 0;
 };
 
+struct LogBuffer;
+
 class Client {
  public:
   Client(uint64_t id, shard::Shard* home);
@@ -39,6 +41,14 @@ class Client {
 
   int db_index = 0;
   int resp = 2;
+  // The append-only file (server/log_acks.h): a write ran since the last send, so replies wait
+  // until the AOF acknowledges everything logged up to `log_ticket`.
+  bool log_pending = false;
+  bool log_held = false;
+  bool log_retick = false;  // Held, and it ran another write since its ticket.
+  // While a transaction (AtomicRun) runs for this client: where its runs' writes are collected.
+  LogBuffer* tx_log = nullptr;
+  uint64_t log_ticket = 0;
   std::string name;
   std::string lib_name;
   std::string lib_ver;
@@ -85,6 +95,8 @@ class Client {
   }
   // Closes the connection once pending replies are written (CLIENT KILL).
   virtual void Kill() = 0;
+  // The AOF acknowledged this client's writes: send what was held back.
+  virtual void SendHeldReplies() = 0;
   // One line of CLIENT LIST / CLIENT INFO (without the trailing newline).
   virtual std::string Describe() const;
   // True once the connection is gone: async completions skip their reply.

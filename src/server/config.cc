@@ -86,6 +86,9 @@ Config::Config() {
   num("lfu-log-factor", &lfu_log_factor, 0, INT_MAX, M::kMutable);
   num("lfu-decay-time", &lfu_decay_time, 0, INT_MAX, M::kMutable);
   num("maxmemory", &maxmemory, 0, INT64_MAX, M::kMutable, K::kMemory);
+  num("auto-aof-rewrite-percentage", &auto_aof_rewrite_percentage, 0, INT_MAX, M::kMutable);
+  num("auto-aof-rewrite-min-size", &auto_aof_rewrite_min_size, 0, INT64_MAX, M::kMutable,
+      K::kMemory);
   num("proto-max-bulk-len", &proto_max_bulk_len, 1024 * 1024, INT64_MAX, M::kMutable, K::kMemory);
   num("client-query-buffer-limit", &client_query_buffer_limit, 1024 * 1024, INT64_MAX,
       M::kMutable, K::kMemory);
@@ -123,9 +126,12 @@ Config::Config() {
   str("stop-writes-on-bgsave-error", "yes", M::kMutable, K::kBool);
   str("rdbcompression", "yes", M::kMutable, K::kBool);
   str("rdbchecksum", "yes", M::kMutable, K::kBool);
-  // The append-only file is not there yet: only the value that means "off" is accepted, so nobody
-  // is told their writes are logged when they are not.
+  // The append-only file (src/durability/aof_manager.h).
   str("appendonly", "no", M::kMutable, K::kBool);
+  str("appenddirname", "appendonlydir", M::kImmutable);
+  str("appendfilename", "appendonly.aof", M::kImmutable);
+  str("aof-load-truncated", "yes", M::kMutable, K::kBool);
+  str("aof-use-rdb-preamble", "yes", M::kMutable, K::kBool);
   str("appendfsync", "everysec", M::kMutable, K::kEnum, {"everysec", "always", "no"});
   str("dir", CurrentDir(), M::kProtected);
   str("dbfilename", "dump.rdb", M::kProtected);
@@ -136,6 +142,9 @@ Config::Config() {
   str("latency-tracking-info-percentiles", "50 99 99.9", M::kMutable);
   str("daemonize", "no", M::kImmutable, K::kBool);
   str("protected-mode", "no", M::kMutable, K::kBool);
+  // "local" (only from loopback clients, in Redis) is taken as "yes": Shoal binds to loopback by
+  // default and has no per-client check for it.
+  str("enable-protected-configs", "no", M::kImmutable, K::kEnum, {"no", "yes", "local"});
   str("redis-version", "7.0.15", M::kMutable);
   // HTTP/JSON front end (src/http). http-bind empty: the same addresses as bind.
   num("http-port", &http_port, 0, 65535, M::kImmutable);
@@ -179,7 +188,8 @@ Status Config::Validate(std::string_view name, std::string_view value, bool at_s
   if (!at_startup && p->mode == Param::Mode::kImmutable) {
     return invalid("can't set immutable config");
   }
-  if (!at_startup && p->mode == Param::Mode::kProtected) {
+  if (!at_startup && p->mode == Param::Mode::kProtected &&
+      GetString("enable-protected-configs") != "yes") {
     return invalid("can't set protected config");
   }
   auto range_error = [&] {
@@ -202,9 +212,6 @@ Status Config::Validate(std::string_view name, std::string_view value, bool at_s
     }
     case Param::Kind::kBool:
       if (lower != "yes" && lower != "no") return invalid("argument must be 'yes' or 'no'");
-      if (p->name == "appendonly" && lower == "yes") {
-        return invalid("the append-only file is not supported yet");
-      }
       return Status::Ok();
     case Param::Kind::kEnum: {
       if (std::find(p->choices.begin(), p->choices.end(), lower) == p->choices.end()) {
@@ -215,14 +222,20 @@ Status Config::Validate(std::string_view name, std::string_view value, bool at_s
       return Status::Ok();
     }
     case Param::Kind::kString:
-      if (p->name == "save") {
-        // "seconds changes" pairs, or "" for none.
-        std::vector<std::string> parts;
-        protocol::SplitInlineArgs(value, &parts);
+      if (p->name == "save" && !value.empty()) {
+        // "seconds changes" pairs split on single spaces, as Redis: seconds >= 1, changes >= 0.
+        std::vector<std::string_view> parts;
+        for (size_t start = 0;;) {
+          size_t sp = value.find(' ', start);
+          parts.push_back(value.substr(start, sp == std::string_view::npos ? sp : sp - start));
+          if (sp == std::string_view::npos) break;
+          start = sp + 1;
+        }
         if (parts.size() % 2 != 0) return invalid("Invalid save parameters");
-        for (const std::string& part : parts) {
-          std::optional<int64_t> v = ParseInt64(part);
-          if (!v || *v < 0) return invalid("Invalid save parameters");
+        for (size_t i = 0; i < parts.size(); ++i) {
+          std::optional<int64_t> v = parts[i].empty() ? std::optional<int64_t>(0)
+                                                      : ParseInt64(parts[i]);
+          if (!v || *v < (i % 2 == 0 ? 1 : 0)) return invalid("Invalid save parameters");
         }
       }
       if (p->name == "latency-tracking-info-percentiles") {

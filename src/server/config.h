@@ -40,6 +40,8 @@ class Config {
   // Scripts running longer than this (ms) make the server answer BUSY (0: never). Alias:
   // lua-time-limit.
   std::atomic<int64_t> busy_reply_threshold{5000};
+  std::atomic<int64_t> auto_aof_rewrite_percentage{100};
+  std::atomic<int64_t> auto_aof_rewrite_min_size{64LL * 1024 * 1024};
   // The HTTP/JSON front end (src/http): its port (0: off), limits and timeouts (seconds).
   std::atomic<int64_t> http_port{8080};
   std::atomic<int64_t> http_max_body_bytes{1024 * 1024};

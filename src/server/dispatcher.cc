@@ -1,5 +1,7 @@
 #include "server/dispatcher.h"
 
+#include <optional>
+
 #include "common/clock.h"
 #include "protocol/errors.h"
 #include "script/busy.h"
@@ -12,6 +14,7 @@
 #include "server/server_state.h"
 #include "server/thread_state.h"
 #include "server/watch.h"
+#include "server/write_log.h"
 
 namespace shoal::server {
 
@@ -166,6 +169,9 @@ bool RunBatch(RemoteBatch& batch, shard::Shard& shard) {
     if (!batch.in_tx && BlockedByLocks(*cmd.spec, argv, batch.db_index)) return false;
     CommandContext ctx(cmd.spec, argv, &reply, &shard, batch.db_index, nullptr);
     ctx.set_in_transaction(batch.in_tx);
+    // A transaction's writes travel back with the batch and are logged whole by its home.
+    std::optional<ScopedCapture> capture;
+    if (batch.in_tx) capture.emplace(&batch.log);
     RunCommandHere(*cmd.spec, ctx, /*coordinator=*/false, /*record_stats=*/!cmd.part);
     batch.reply_ends.push_back(batch.replies.size());
   }
@@ -204,7 +210,9 @@ void TouchWatchedKeys(const CommandSpec& spec, CommandContext& ctx) {
   }
 }
 
-static void AfterCommand(const CommandSpec& spec, CommandContext& ctx, bool coordinator) {
+static void AfterCommand(const CommandSpec& spec, CommandContext& ctx, bool coordinator,
+                         size_t reply_start) {
+  WriteLog::AfterWrite(spec, ctx, reply_start);
   if (!coordinator) TouchWatchedKeys(spec, ctx);
   if (spec.flags & kWrite) ServerState::Get().changes.Count(ctx.shard().id());
   ThisShardBlocking().ServeReady(ctx.shard());
@@ -212,17 +220,17 @@ static void AfterCommand(const CommandSpec& spec, CommandContext& ctx, bool coor
 
 void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinator,
                     bool record_stats) {
+  std::string* out = ctx.reply().buffer();
+  size_t before = out->size();
   if (!record_stats) {
     (coordinator ? spec.coordinator : spec.handler)(ctx);
-    AfterCommand(spec, ctx, coordinator);
+    AfterCommand(spec, ctx, coordinator, before);
     return;
   }
   ThreadState& ts = ThreadState::Get();
-  std::string* out = ctx.reply().buffer();
-  size_t before = out->size();
   int64_t start = MonotonicNs();
   (coordinator ? spec.coordinator : spec.handler)(ctx);
-  AfterCommand(spec, ctx, coordinator);
+  AfterCommand(spec, ctx, coordinator, before);
   CommandStat& stat = ts.command_stats[&spec];
   stat.RecordCall(MonotonicNs() - start);
   ts.total_commands++;
@@ -234,12 +242,21 @@ void RunCommandHere(const CommandSpec& spec, CommandContext& ctx, bool coordinat
 
 namespace {
 
+// Commands whose reply must wait for the AOF (server/log_acks.h): writes, and what runs writes.
+bool WritesSomething(const CommandSpec& spec) {
+  if (spec.flags & kWrite) return true;
+  const std::string& n = spec.name;
+  return n == "exec" || n == "eval" || n == "evalsha";
+}
+
 // Runs a command owned by the home shard while a run is pending; its reply is held back.
 void RunHeldBack(Client& client, PipelineRun& run, const CommandSpec& spec, ArgSpan argv,
                  bool part, bool in_tx) {
   protocol::ReplyBuilder held(&run.local_replies, client.resp);
   CommandContext ctx(&spec, argv, &held, &client.home(), client.db_index, &client);
   ctx.set_in_transaction(in_tx);
+  std::optional<ScopedCapture> capture;
+  if (in_tx) capture.emplace(&run.local_log);
   RunCommandHere(spec, ctx, /*coordinator=*/false, /*record_stats=*/!part);
   run.local_ends.push_back(run.local_replies.size());
 }
@@ -310,11 +327,14 @@ Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
   if (plan.error.empty() && plan.spec != nullptr) script::RejectWhileBusy(*plan.spec, &plan.error);
   // The last background save failed: refuse writes (and PING), as Redis does, until one works.
   if (plan.error.empty() && plan.spec != nullptr &&
-      ((plan.spec->flags & kWrite) || plan.spec->name == "ping") &&
-      ServerState::Get().RefuseWritesAfterSaveError()) {
-    plan.error = protocol::kErrMisconfSave;
+      ((plan.spec->flags & kWrite) || plan.spec->name == "ping")) {
+    plan.error = ServerState::Get().WriteRefusal();
   }
   ThreadState& ts = ThreadState::Get();
+  if (plan.spec != nullptr && WriteLog::enabled() && WritesSomething(*plan.spec)) {
+    client.log_pending = true;
+    if (client.log_held) client.log_retick = true;
+  }
   // Inside MULTI commands are queued; a malformed one (even EXEC or WATCH) aborts the
   // transaction, as Redis checks name and arity before anything else.
   if (client.multi != nullptr && (!ControlsTransaction(plan.spec) || !plan.error.empty())) {
@@ -368,6 +388,7 @@ bool RunBatchHere(RemoteBatch& batch, shard::Shard& shard) { return RunBatch(bat
 static void FinishRun(Client* c) {
   std::unique_ptr<PipelineRun> run = std::move(c->pipeline_run());
   c->in_flight--;
+  if (c->tx_log != nullptr) run->CollectLog(c->tx_log);
   run->StitchInto(&c->out());
   c->AsyncDone();
 }

@@ -33,6 +33,7 @@
 #include "protocol/resp_parser.h"
 #include "server/client.h"
 #include "server/command_table.h"
+#include "server/write_log.h"
 #include "shard/shard.h"
 
 namespace shoal::server {
@@ -59,6 +60,7 @@ struct RemoteBatch {
   bool in_tx = false;
   size_t next = 0;                 // First command not run yet (a batch may wait midway).
   std::string replies;             // Filled on the target shard.
+  LogBuffer log;                   // In a transaction: what its commands wrote (write_log.h).
   std::vector<size_t> reply_ends;  // Offset in `replies` just past each command's reply.
 };
 
@@ -82,6 +84,13 @@ struct PipelineRun {
   std::vector<Merge> merges;
   std::vector<Source> order;       // One per command submitted, in the client's order.
   size_t outstanding = 0;          // Batches sent and not back yet.
+  LogBuffer local_log;             // In a transaction: what the inline commands wrote.
+
+  // A transaction's run is over: its writes, every shard's, go into the transaction's log.
+  void CollectLog(LogBuffer* into) const {
+    into->Absorb(local_log);
+    for (const auto& b : batches) into->Absorb(b->log);
+  }
 
   // Appends every reply to `out` in the client's order.
   void StitchInto(std::string* out) const;

@@ -33,6 +33,7 @@ struct SplitPart {
   shard::ShardId shard;
   std::vector<std::string_view> args;  // Views into the whole command's arguments.
   std::string reply;                   // For callers that run the parts themselves.
+  LogBuffer log;                       // Their writes, when run for a transaction.
 };
 // Splits `args` by owner shard; `merge` learns which part answers each key.
 std::vector<SplitPart> SplitByShard(const CommandSpec& spec, ArgSpan args,

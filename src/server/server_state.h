@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "server/change_counters.h"
@@ -32,11 +33,18 @@ struct ServerState {
   // save failed (with stop-writes-on-bgsave-error, writes are then refused: MISCONF).
   ChangeCounters changes;
   std::atomic<bool> last_bgsave_failed{false};
-  // Write commands are refused with MISCONF (checked per write: one relaxed load when saving
-  // works).
-  bool RefuseWritesAfterSaveError() const;
+  // The append-only file cannot be written (disk full, read-only...): writes are refused with
+  // "MISCONF Errors writing to the AOF file: <why>" until it can. Set by the AOF's cron.
+  std::atomic<bool> aof_write_failed{false};
+  void SetAofWriteError(std::string why);
+  // The error a write command gets now, or "" (one or two relaxed loads when all is well).
+  std::string WriteRefusal() const;
 
   static ServerState& Get();
+
+ private:
+  mutable std::mutex aof_error_mu_;
+  std::string aof_write_error_;
 };
 
 }  // namespace shoal::server

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "server/blocking.h"
+#include "server/log_acks.h"
+#include "server/write_log.h"
 #include "server/watch.h"
 #include "shard/shard_set.h"
 
@@ -66,6 +68,8 @@ void Transaction::StepOn(size_t i) {
 
 void Transaction::Granted(size_t i, bool waited) {
   shard::Shard& here = *shard::Shard::Current();
+  // This shard's earlier writes go to the AOF before anything the transaction logs.
+  if (WriteLog::enabled()) LogAcks::PushThreadLog();
   if (at_grant_) at_grant_(here);
   if (i + 1 < parts_.size()) {
     Forward(i + 1);

@@ -105,6 +105,7 @@ void Shard::Run() {
   t_current_shard = this;
   while (!stop_.load(std::memory_order_acquire)) {
     bool more = DrainInbox(1024);
+    EndTurn();
     FlushOutboxes();  // Replies produced by the tasks just run.
     int wait = 0;
     if (!more && deferred_.empty()) {
@@ -121,10 +122,13 @@ void Shard::Run() {
     loop_.RunOnce(wait);
     sleeping_.store(false, std::memory_order_relaxed);
     RunDeferred();
+    EndTurn();
     FlushOutboxes();  // Work this iteration's events sent to other shards.
   }
+  EndTurn();
   FlushOutboxes();
   DrainInbox(SIZE_MAX);
+  EndTurn();
   t_current_shard = nullptr;
 }
 

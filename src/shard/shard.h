@@ -75,6 +75,12 @@ class Shard : private Watcher {
   // Runs the sync calls waiting for this shard; for the shutdown path, after the loop stopped.
   void ServeSyncCalls() { RunSyncCalls(); }
 
+  // Runs on every shard thread at the end of each loop turn, before the turn's messages leave
+  // (the append-only file pushes the writes of the turn first: server/log_acks.h). Set before
+  // the shards start, or while they run (a relaxed store; the next turn sees it).
+  using TurnHook = void (*)(Shard&);
+  static void SetTurnHook(TurnHook hook) { turn_hook_.store(hook, std::memory_order_release); }
+
   // Counters for INFO (owner thread writes; read via tasks on the owner thread).
   uint64_t tasks_run() const { return tasks_run_; }
 
@@ -118,6 +124,10 @@ class Shard : private Watcher {
   std::vector<std::vector<Task>> outbox_;  // Per target shard id; owner thread only.
   std::vector<ShardId> outbox_dirty_;
   uint64_t tasks_run_ = 0;
+  static inline std::atomic<TurnHook> turn_hook_{nullptr};
+  void EndTurn() {
+    if (TurnHook h = turn_hook_.load(std::memory_order_acquire)) h(*this);
+  }
   int expire_db_cursor_ = 0;
 };
 

@@ -64,8 +64,12 @@ class MappedFile {
 
 class Loader {
  public:
-  Loader(std::string_view file, shard::ShardSet& shards, LoadStats* stats)
-      : file_(file), shards_(shards), stats_(stats), now_ms_(UnixTimeMs()) {}
+  Loader(std::string_view file, shard::ShardSet& shards, LoadStats* stats, bool keep_expired)
+      : file_(file),
+        shards_(shards),
+        stats_(stats),
+        now_ms_(UnixTimeMs()),
+        keep_expired_(keep_expired) {}
 
   Status Load() {
     if (file_.size() < 9 || file_.substr(0, 5) != "REDIS") {
@@ -171,7 +175,7 @@ class Loader {
     storage::Value value;
     Status s = dec.ReadObject(type, &value);
     if (!s.ok()) return Status::Error(s.message() + " reading key '" + Printable(*key) + "'");
-    if (expire_ms != -1 && expire_ms < now_ms_) {
+    if (expire_ms != -1 && expire_ms < now_ms_ && !keep_expired_) {
       ++stats_->expired;
       return Status::Ok();
     }
@@ -220,15 +224,17 @@ class Loader {
   shard::ShardSet& shards_;
   LoadStats* stats_;
   int64_t now_ms_;
+  bool keep_expired_;
 };
 
 }  // namespace
 
-Status LoadRdbFile(const std::string& path, shard::ShardSet& shards, LoadStats* stats) {
+Status LoadRdbFile(const std::string& path, shard::ShardSet& shards, LoadStats* stats,
+                   bool keep_expired) {
   MappedFile file;
   Status s = file.Open(path, &stats->found);
   if (!s.ok() || !stats->found) return s;
-  Loader loader(file.view(), shards, stats);
+  Loader loader(file.view(), shards, stats, keep_expired);
   return loader.Load();
 }
 

@@ -20,6 +20,9 @@ struct LoadStats {
   int64_t expired = 0;   // Keys skipped because their deadline had passed.
 };
 
-Status LoadRdbFile(const std::string& path, shard::ShardSet& shards, LoadStats* stats);
+// `keep_expired`: keys whose deadline passed are loaded too (an AOF base: the incr files that
+// follow may still act on them; they expire once the replay is over).
+Status LoadRdbFile(const std::string& path, shard::ShardSet& shards, LoadStats* stats,
+                   bool keep_expired = false);
 
 }  // namespace shoal::snapshot

@@ -23,11 +23,17 @@ struct Snapshotter::Run {
   std::unique_ptr<server::Transaction> tx;
   int64_t start_ms = 0;
   int64_t changes_at_start = 0;
+  bool is_rdb_save = true;
 };
 
 Snapshotter& Snapshotter::Get() {
   static Snapshotter* s = new Snapshotter();
   return *s;
+}
+
+void Snapshotter::ForgetChanges() {
+  std::lock_guard<std::mutex> l(mu_);
+  changes_at_last_save_ = TotalChanges();
 }
 
 void Snapshotter::RecordLoad(int64_t loaded, int64_t expired, int64_t now_unix) {
@@ -37,7 +43,8 @@ void Snapshotter::RecordLoad(int64_t loaded, int64_t expired, int64_t now_unix) 
   last_save_unix_ = now_unix;
 }
 
-Status Snapshotter::Start(shard::Shard& home, SaveKind kind, Done done, bool queue_if_running) {
+Status Snapshotter::Start(shard::Shard& home, SaveKind kind, Done done, bool queue_if_running,
+                          SnapshotTarget target) {
   for (;;) {
     bool expected = false;
     if (running_.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) break;
@@ -60,10 +67,11 @@ Status Snapshotter::Start(shard::Shard& home, SaveKind kind, Done done, bool que
   run->callers.emplace_back(&home, std::move(done));
   run->start_ms = UnixTimeMs();
   run->changes_at_start = state.changes.Total();
+  run->is_rdb_save = target.is_rdb_save;
 
   persist::SnapshotFileOptions options;
-  options.dir = state.config.GetString("dir");
-  options.filename = state.config.GetString("dbfilename");
+  options.dir = target.dir.empty() ? state.config.GetString("dir") : target.dir;
+  options.filename = target.filename.empty() ? state.config.GetString("dbfilename") : target.filename;
   options.redis_version = state.config.GetString("redis-version");
   options.producers = static_cast<int>(shards.size());
   options.used_memory = static_cast<int64_t>(UsedMemory());
@@ -95,10 +103,13 @@ Status Snapshotter::Start(shard::Shard& home, SaveKind kind, Done done, bool que
             kind == SaveKind::kBackground ? "Background" : "Foreground");
   // Shared locks on every shard, taken in order; each share begins when its shard is granted.
   run->tx = std::make_unique<server::Transaction>(&home);
-  run->tx->AddAllShards(/*exclusive=*/false);
+  run->tx->AddAllShards(target.exclusive);
   int64_t start_ms = run->start_ms;
   run->tx->Acquire([run, start_ms](shard::Shard& s) { run->shares[s.id()]->Begin(start_ms); },
-                   [run] { run->tx->Release(); });
+                   [run, begun = std::move(target.on_all_begun)] {
+                     if (begun) begun();
+                     run->tx->Release();
+                   });
   return Status::Ok();
 }
 
@@ -116,16 +127,20 @@ void Snapshotter::Finished(Run* run, const persist::SnapshotResult& result) {
     SaveKind waiting_kind;
     {
       std::lock_guard<std::mutex> l(mu_);
-      last_try_unix_ = now / 1000;
-      last_ok_ = result.status.ok();
-      last_duration_sec_ = (now - run->start_ms) / 1000;
-      if (last_ok_) {
-        ++saves_;
-        last_save_unix_ = now / 1000;
-        changes_at_last_save_ = run->changes_at_start;
-        state.lastsave_unix.store(now / 1000);
+      // A failed SAVE is the caller's error only; a failed background save is remembered (and,
+      // with stop-writes-on-bgsave-error, refuses writes), as in Redis.
+      if (run->is_rdb_save && (result.status.ok() || run->kind == SaveKind::kBackground)) {
+        last_try_unix_ = now / 1000;
+        last_ok_ = result.status.ok();
+        last_duration_sec_ = (now - run->start_ms) / 1000;
+        if (last_ok_) {
+          ++saves_;
+          last_save_unix_ = now / 1000;
+          changes_at_last_save_ = run->changes_at_start;
+          state.lastsave_unix.store(now / 1000);
+        }
+        state.last_bgsave_failed.store(!last_ok_, std::memory_order_relaxed);
       }
-      state.last_bgsave_failed.store(!last_ok_, std::memory_order_relaxed);
       current_ = nullptr;
       waiting = std::move(waiting_);
       waiting_.clear();

@@ -49,6 +49,19 @@ struct SnapshotInfo {
   uint64_t keys_processed = 0;  // Of the running snapshot, as far as known.
 };
 
+// Where a snapshot goes and how it begins, when not dir/dbfilename (the AOF's base file).
+struct SnapshotTarget {
+  std::string dir;       // Empty: the `dir` parameter.
+  std::string filename;  // Empty: the `dbfilename` parameter.
+  // Exclusive locks on every shard while the shares begin (instead of shared): no write at all
+  // happens between the first and the last beginning, so `on_all_begun` sees one quiet instant
+  // (the AOF rewrite switches its file there).
+  bool exclusive = false;
+  std::function<void()> on_all_begun;  // Home thread, every lock still held.
+  // An RDB save (LASTSAVE, rdb_* fields, save points, MISCONF); false for the AOF's base.
+  bool is_rdb_save = true;
+};
+
 class Snapshotter {
  public:
   using Done = std::function<void(const Status&)>;
@@ -58,11 +71,14 @@ class Snapshotter {
   // Shard thread. Starts a snapshot; `done` runs on `home`'s thread when it is on disk (or
   // failed). If one is running: with `queue_if_running` a new one starts after it (SHUTDOWN
   // needs an image of now), else the error "Background save already in progress".
-  Status Start(shard::Shard& home, SaveKind kind, Done done, bool queue_if_running = false);
+  Status Start(shard::Shard& home, SaveKind kind, Done done, bool queue_if_running = false,
+               SnapshotTarget target = {});
   bool in_progress() const { return running_.load(std::memory_order_acquire); }
   // BGSAVE SCHEDULE and BGSAVE inside MULTI: start one as soon as none is running.
   void Schedule() { scheduled_.store(true, std::memory_order_relaxed); }
 
+  // Main, after the AOF replay: what it ran is not a change since the last save.
+  void ForgetChanges();
   // Main, after loading at start-up.
   void RecordLoad(int64_t loaded, int64_t expired, int64_t now_unix);
 

@@ -12,9 +12,15 @@ namespace shoal::storage {
 Db::~Db() { Clear(); }
 
 bool Db::IsExpired(Entry* e, int64_t now_ms) {
-  if (!e->value.has_expire()) return false;
+  if (!e->value.has_expire() || expiry_paused()) return false;
   ExpireNode* n = expires_.Find(e);
   return n != nullptr && n->when_ms <= now_ms;
+}
+
+void Db::EraseExpired(Entry* e) {
+  if (expired_hook_ != nullptr) expired_hook_(expired_hook_arg_, e->key_view());
+  Erase(e);
+  ++stats_.expired_keys;
 }
 
 void Db::SaveNow(Entry* e) {
@@ -34,8 +40,7 @@ Entry* Db::Find(std::string_view key, int64_t now_ms, uint8_t flags) {
   Entry* e = keys_.Find(key);
   if (e != nullptr) BeforeUse(e);
   if (e != nullptr && IsExpired(e, now_ms)) {
-    Erase(e);
-    ++stats_.expired_keys;
+    EraseExpired(e);
     e = nullptr;
   }
   if (flags & kLookupRead) ++(e != nullptr ? stats_.keyspace_hits : stats_.keyspace_misses);
@@ -159,8 +164,7 @@ Entry* Db::RandomEntry(int64_t now_ms) {
     Entry* e = keys_.Random(rng_);
     BeforeUse(e);
     if (!IsExpired(e, now_ms)) return e;
-    Erase(e);
-    ++stats_.expired_keys;
+    EraseExpired(e);
   }
   return nullptr;
 }
@@ -169,9 +173,8 @@ size_t Db::ExpireSample(int64_t now_ms, size_t samples) {
   size_t expired = 0;
   for (size_t i = 0; i < samples && !expires_.empty(); ++i) {
     ExpireNode* n = expires_.Random(rng_);
-    if (n->when_ms <= now_ms) {
-      Erase(n->entry);
-      ++stats_.expired_keys;
+    if (n->when_ms <= now_ms && !expiry_paused()) {
+      EraseExpired(n->entry);
       ++expired;
     }
   }

@@ -9,6 +9,7 @@
 // Lifetime: an Entry* stays valid until that key is removed (entries never move).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <random>
@@ -161,6 +162,18 @@ class Db {
   void Clear(bool lazy = false);
   DbStats& stats() { return stats_; }
 
+  // Called when a key is deleted because its deadline passed (lazily or by the active cycle):
+  // the append-only file logs a DEL, so a replay deletes it at the same point.
+  using ExpiredHook = void (*)(void* arg, std::string_view key);
+  void set_expired_hook(ExpiredHook hook, void* arg) {
+    expired_hook_ = hook;
+    expired_hook_arg_ = arg;
+  }
+  // While paused, no key counts as expired (replaying the append-only file: a key that expired
+  // later than the record being replayed was alive then; see aof/).
+  static void PauseExpiry(bool paused) { expiry_paused_.store(paused, std::memory_order_release); }
+  static bool expiry_paused() { return expiry_paused_.load(std::memory_order_relaxed); }
+
   // Blocked clients (BLPOP, BZPOPMIN...) wait for a list or sorted set to appear under a key.
   // While some wait on this Db, `hook(arg, key)` is called whenever a key is given a list or
   // zset value (Insert, Replace). It only takes note: clients are served after the command.
@@ -179,6 +192,7 @@ class Db {
   void SaveNow(Entry* e);
 
   bool IsExpired(Entry* e, int64_t now_ms);
+  void EraseExpired(Entry* e);
 
   Dict<Entry, std::string_view, EntryTraits> keys_;
   Dict<ExpireNode, const Entry*, ExpireTraits> expires_;
@@ -187,6 +201,9 @@ class Db {
   ReadyHook ready_hook_ = nullptr;
   void* ready_hook_arg_ = nullptr;
   SnapshotSaver* saver_ = nullptr;
+  ExpiredHook expired_hook_ = nullptr;
+  void* expired_hook_arg_ = nullptr;
+  static inline std::atomic<bool> expiry_paused_{false};
   bool parity_ = false;
 };
 
