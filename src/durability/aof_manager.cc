@@ -336,6 +336,8 @@ void AofManager::RewriteDone(const Status& status, aof::AofManifest after) {
     return;
   }
   const std::string dir = DirPath();
+  // The old files leave the manifest first; deleted once it no longer names them.
+  std::vector<aof::AofFileInfo> history = after.TakeHistory();
   Status s = aof::WriteManifest(dir, aof::AofManifestFileName(FileName()), after);
   if (!s.ok()) {
     last_rewrite_ok_ = false;
@@ -343,7 +345,7 @@ void AofManager::RewriteDone(const Status& status, aof::AofManifest after) {
     SHOAL_LOG(kWarning, "Background AOF rewrite: can't write the manifest: %s", s.message());
     return;
   }
-  for (const aof::AofFileInfo& old : after.TakeHistory()) unlink((dir + "/" + old.name).c_str());
+  for (const aof::AofFileInfo& old : history) unlink((dir + "/" + old.name).c_str());
   manifest_ = std::move(after);
   base_size_ = FileSize(dir + "/" + manifest_.base->name);
   last_rewrite_ok_ = true;
