@@ -208,7 +208,8 @@ class StartOutcome:
 
     def describe(self) -> str:
         state = "started" if self.returncode is None else f"exited with code {self.returncode}"
-        return f"{state}\n--- stdout ---\n{self.stdout[-3000:]}\n--- stderr ---\n{self.stderr[-3000:]}"
+        return (f"{state}\n--- stdout ---\n{self.stdout[-3000:]}\n"
+                f"--- stderr ---\n{self.stderr[-3000:]}")
 
 
 def try_start(kind: str, workdir: Path, extra=(), timeout: float = 15.0) -> StartOutcome:
@@ -326,7 +327,8 @@ def dataset_commands(seed: int, bulk_keys: int = 2000) -> dict:
     c0.append(("SADD", "set:int16", "1", "-2", "300", "-32768", "32767"))
     c0.append(("SADD", "set:int32", "1", "70000", "-2147483648", "2147483647"))
     c0.append(("SADD", "set:int64", "1", str(2**40), str(-2**63), str(2**63 - 1)))
-    c0.append(("SADD", "set:hashtable", *[_printable(rng, rng.randrange(1, 30)) for _ in range(20)]))
+    c0.append(("SADD", "set:hashtable",
+               *[_printable(rng, rng.randrange(1, 30)) for _ in range(20)]))
     c0.append(("SADD", "set:mixed", "1", "2", "three", "4", b"\x00bin"))
     c0.append(("SADD", "set:ints:past_intset_limit",
                *[str(rng.randrange(-10**6, 10**6)) for _ in range(600)]))

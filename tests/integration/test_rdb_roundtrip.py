@@ -85,6 +85,37 @@ def test_shoal_file_loads_into_redis(launch, how):
                             b_reloaded=True)
 
 
+def test_keys_expired_before_load_are_not_loaded(launch):
+    """A key whose deadline passed between SAVE and start-up is dropped by the load: DBSIZE and
+    INFO keyspace do not count it, and INFO persistence counts it as expired, as Redis does."""
+    source = launch("redis")
+    ps.start(source)
+    c = ps.client(source)
+    c.set("live", "v")
+    c.set("live:ttl", "v", px=ps.FAR_PEXPIRE_MS)
+    c.set("dead:str", "v", px=300)
+    c.rpush("dead:list", "a", "b")
+    c.pexpire("dead:list", 300)
+    assert c.save()  # At once: the keys must still be there when the file is written.
+    assert c.dbsize() == 4
+    time.sleep(0.5)
+    answers = {}
+    for kind in ("redis", "shoal"):
+        server = launch(kind)
+        copy_rdb(source, server)
+        ps.start(server)
+        raw = ps.raw_client(server)
+        persistence = dict(ps.info_section(raw, "persistence"))
+        answers[kind] = {"DBSIZE": raw.execute_command("DBSIZE"),
+                         "INFO keyspace": ps.info_section(raw, "keyspace")[0][1].split(",avg")[0],
+                         "rdb_last_load_keys_loaded": persistence["rdb_last_load_keys_loaded"],
+                         "rdb_last_load_keys_expired": persistence["rdb_last_load_keys_expired"]}
+    assert answers["redis"] == {"DBSIZE": 2, "INFO keyspace": "keys=2,expires=1",
+                                "rdb_last_load_keys_loaded": "2",
+                                "rdb_last_load_keys_expired": "2"}
+    assert answers["shoal"] == answers["redis"]
+
+
 def test_encodings_after_load_match_redis(launch):
     """The same dataset saved by each server and loaded by the other: what redis-server reports
     after loading Shoal's file equals what it reports after loading its own, and the other way."""
