@@ -17,8 +17,22 @@ bool Db::IsExpired(Entry* e, int64_t now_ms) {
   return n != nullptr && n->when_ms <= now_ms;
 }
 
+void Db::SaveNow(Entry* e) {
+  saver_->Save(e);
+  MarkSaved(e);
+}
+
+void Db::SaveAllPending() {
+  if (saver_ == nullptr) return;
+  uint64_t cursor = 0;
+  do {
+    cursor = keys_.Scan(cursor, [this](Entry* e) { BeforeUse(e); });
+  } while (cursor != 0);
+}
+
 Entry* Db::Find(std::string_view key, int64_t now_ms, uint8_t flags) {
   Entry* e = keys_.Find(key);
+  if (e != nullptr) BeforeUse(e);
   if (e != nullptr && IsExpired(e, now_ms)) {
     Erase(e);
     ++stats_.expired_keys;
@@ -35,6 +49,7 @@ Entry* Db::Find(std::string_view key, int64_t now_ms, uint8_t flags) {
 Entry* Db::Insert(std::string_view key, Value value) {
   Entry* e = new Entry();
   e->key.Reset(key);
+  MarkSaved(e);  // Not part of a snapshot already running.
   e->access_time = AccessStats::Initial(UnixTimeMs());
   e->value = std::move(value);
   e->value.set_has_expire(false);
@@ -89,12 +104,14 @@ bool Db::EraseLazily(std::string_view key, int64_t now_ms) {
 }
 
 void Db::Erase(Entry* e) {
+  BeforeUse(e);
   if (e->value.has_expire()) delete expires_.Remove(e);
   keys_.Remove(e->key_view());
   delete e;
 }
 
 Value Db::Take(Entry* e, int64_t* when_ms) {
+  BeforeUse(e);
   *when_ms = GetExpire(e);
   ClearExpire(e);
   Value v = std::move(e->value);
@@ -131,6 +148,7 @@ bool Db::ClearExpire(Entry* e) {
 
 uint64_t Db::Scan(uint64_t cursor, int64_t now_ms, const std::function<void(Entry*)>& fn) {
   return keys_.Scan(cursor, [&](Entry* e) {
+    BeforeUse(e);
     if (!IsExpired(e, now_ms)) fn(e);
   });
 }
@@ -139,6 +157,7 @@ Entry* Db::RandomEntry(int64_t now_ms) {
   // Bounded retries: a database full of expired keys must not spin forever.
   for (int tries = 0; tries < 100 && !keys_.empty(); ++tries) {
     Entry* e = keys_.Random(rng_);
+    BeforeUse(e);
     if (!IsExpired(e, now_ms)) return e;
     Erase(e);
     ++stats_.expired_keys;
@@ -166,6 +185,7 @@ bool Db::RehashSome(size_t steps) {
 }
 
 void Db::Clear(bool lazy) {
+  SaveAllPending();
   constexpr size_t kLazyThreshold = 64 * 1024;  // Below this, freeing inline is quicker.
   if (lazy && keys_.size() > kLazyThreshold) {
     struct Graveyard {

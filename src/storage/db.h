@@ -65,6 +65,18 @@ enum LookupFlags : uint8_t {
   kLookupRead = 2,     // Count a keyspace hit or miss (INFO stats), as Redis's read lookups do.
 };
 
+// A snapshot in progress on a Db (persist/shard_snapshot.h). While one runs, the Db hands every
+// entry the snapshot has not saved yet to Save() before anyone can read, change or remove it, so
+// the snapshot records each key exactly as it was when the snapshot began, without copying the
+// keyspace (no fork, no copy-on-write of pages: a key is copied out, serialized, only when it is
+// about to change).
+class SnapshotSaver {
+ public:
+  virtual ~SnapshotSaver() = default;
+  // Serializes `e` (its value and deadline as they are now). The Db then counts it saved.
+  virtual void Save(Entry* e) = 0;
+};
+
 struct DbStats {
   uint64_t expired_keys = 0;
   uint64_t keyspace_hits = 0;
@@ -122,6 +134,28 @@ class Db {
   // Runs incremental rehashing for about `steps` buckets; returns true if more work remains.
   bool RehashSome(size_t steps);
 
+  // Snapshots. Which keys are saved is one bit per key (KeyString::mark) compared with a parity
+  // that flips when a snapshot begins: every existing key turns unsaved at once, in O(1). Keys
+  // added later get the new parity (they are not part of the snapshot).
+  void BeginSnapshot(SnapshotSaver* saver) {
+    parity_ = !parity_;
+    saver_ = saver;
+  }
+  void EndSnapshot() { saver_ = nullptr; }
+  bool snapshot_running() const { return saver_ != nullptr; }
+  bool IsSaved(const Entry* e) const { return e->key.mark() == parity_; }
+  void MarkSaved(Entry* e) { e->key.set_mark(parity_); }
+  // Visits the entries in the buckets at `cursor`, expired ones included; returns the next cursor
+  // (0 = done). For the snapshot's own walk: `fn` must not add or remove keys.
+  template <typename Fn>
+  uint64_t ScanAll(uint64_t cursor, Fn&& fn) {
+    return keys_.Scan(cursor, fn);
+  }
+  // Saves every key the running snapshot has not saved yet (before FLUSHDB, SWAPDB...).
+  void SaveAllPending();
+  // The deadline of `e` without the lookup cost when it has none; for savers.
+  int64_t ExpireOf(const Entry* e) { return GetExpire(e); }
+
   // Removes every key. With `lazy`, the memory is given back by a background thread so that a
   // huge database does not stall its shard (FLUSHALL ASYNC); the keys are gone at once either way.
   void Clear(bool lazy = false);
@@ -138,6 +172,11 @@ class Db {
 
  private:
   void NoteIfBlockable(const Entry* e);
+  // Called before `e` is handed out or removed: a running snapshot saves it first.
+  void BeforeUse(Entry* e) {
+    if (saver_ != nullptr && !IsSaved(e)) SaveNow(e);
+  }
+  void SaveNow(Entry* e);
 
   bool IsExpired(Entry* e, int64_t now_ms);
 
@@ -147,6 +186,8 @@ class Db {
   std::mt19937_64 rng_{0x5eed};
   ReadyHook ready_hook_ = nullptr;
   void* ready_hook_arg_ = nullptr;
+  SnapshotSaver* saver_ = nullptr;
+  bool parity_ = false;
 };
 
 }  // namespace shoal::storage

@@ -15,16 +15,19 @@ class KeyString {
   static constexpr size_t kInlineMax = 19;
 
   KeyString() { data_[kTagByte] = 0; }
-  explicit KeyString(std::string_view s) { Init(s); }
+  explicit KeyString(std::string_view s) {
+    data_[kTagByte] = 0;
+    Init(s);
+  }
   ~KeyString() { Free(); }
   KeyString(const KeyString&) = delete;
   KeyString& operator=(const KeyString&) = delete;
 
   std::string_view view() const {
-    if (!is_heap()) return std::string_view(data_, static_cast<uint8_t>(data_[kTagByte]));
+    if (!is_heap()) return std::string_view(data_, inline_len());
     return std::string_view(heap_ptr(), heap_len());
   }
-  size_t size() const { return is_heap() ? heap_len() : static_cast<uint8_t>(data_[kTagByte]); }
+  size_t size() const { return is_heap() ? heap_len() : inline_len(); }
   bool is_heap() const { return (static_cast<uint8_t>(data_[kTagByte]) & kHeapBit) != 0; }
   // Bytes allocated outside this object (for memory estimates).
   size_t heap_bytes() const { return is_heap() ? heap_len() : 0; }
@@ -34,26 +37,39 @@ class KeyString {
     Init(s);
   }
 
+  // One spare bit the owning Db uses to remember whether the running snapshot has saved this key
+  // (storage/db.h). Kept across Reset.
+  bool mark() const { return (static_cast<uint8_t>(data_[kTagByte]) & kMarkBit) != 0; }
+  void set_mark(bool on) {
+    uint8_t tag = static_cast<uint8_t>(data_[kTagByte]);
+    data_[kTagByte] = static_cast<char>(on ? (tag | kMarkBit) : (tag & ~kMarkBit));
+  }
+
  private:
   static constexpr size_t kTagByte = 19;
   static constexpr uint8_t kHeapBit = 0x80;
+  static constexpr uint8_t kMarkBit = 0x40;
+  static constexpr uint8_t kLenMask = 0x1F;  // Inline lengths are at most 19.
+
+  size_t inline_len() const { return static_cast<uint8_t>(data_[kTagByte]) & kLenMask; }
 
   void Init(std::string_view s) {
+    const uint8_t mark = static_cast<uint8_t>(data_[kTagByte]) & kMarkBit;
     if (s.size() <= kInlineMax) {
       memcpy(data_, s.data(), s.size());
-      data_[kTagByte] = static_cast<char>(s.size());
+      data_[kTagByte] = static_cast<char>(s.size() | mark);
     } else {
       char* p = static_cast<char*>(malloc(s.size()));
       memcpy(p, s.data(), s.size());
       uint32_t len = static_cast<uint32_t>(s.size());
       memcpy(data_, &p, sizeof(p));
       memcpy(data_ + 8, &len, sizeof(len));
-      data_[kTagByte] = static_cast<char>(kHeapBit);
+      data_[kTagByte] = static_cast<char>(kHeapBit | mark);
     }
   }
   void Free() {
     if (is_heap()) free(heap_ptr());
-    data_[kTagByte] = 0;
+    data_[kTagByte] = static_cast<char>(static_cast<uint8_t>(data_[kTagByte]) & kMarkBit);
   }
   char* heap_ptr() const {
     char* p;

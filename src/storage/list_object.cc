@@ -172,6 +172,11 @@ void Quicklist::Resize(uint32_t new_cap, uint32_t new_head) {
   head_ = new_head;
 }
 
+void Quicklist::AppendNode(uint8_t* lp) {
+  count_ += lp::Length(lp);
+  InsertNode(len_, lp);
+}
+
 void Quicklist::InsertNode(uint32_t i, uint8_t* lp) {
   if (len_ == 0 && cap_ <= 1) {
     cap_ = 1;

@@ -81,6 +81,9 @@ class Quicklist {
   size_t HeapBytes() const;
 
   void Push(ListEnd end, std::string_view s);
+  // Appends a whole node, taking ownership of `lp` (RDB loading keeps nodes as they were saved,
+  // as Redis's quicklistAppendListpack does). REQUIRES: `lp` is a valid, non-empty listpack.
+  void AppendNode(uint8_t* lp);
   // Removes the element at `end` and appends its text to `out`. REQUIRES: size() > 0.
   void Pop(ListEnd end, std::string* out);
 

@@ -209,6 +209,8 @@ Value ZSetFromSorted(const std::vector<ZEntry>& sorted) {
 
 // ---- Queries ----
 
+void ZSetConvertToBig(Value& z) { ConvertToBig(z); }
+
 size_t ZSetLength(const Value& z) { return IsBig(z) ? Big(z)->tree.size() : LpLength(Lp(z)); }
 
 std::optional<double> ZSetScore(const Value& z, std::string_view member) {

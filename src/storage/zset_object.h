@@ -91,6 +91,9 @@ Value NewZSetFor(std::string_view first_member);
 Value ZSetFromSorted(const std::vector<ZEntry>& sorted);
 
 // All below: REQUIRES: `z` holds a zset.
+// Converts a listpack zset to the big encoding (RDB loading of a listpack past the limits).
+// REQUIRES: listpack encoding.
+void ZSetConvertToBig(Value& z);
 size_t ZSetLength(const Value& z);
 std::optional<double> ZSetScore(const Value& z, std::string_view member);
 
