@@ -58,7 +58,7 @@ print(s.getsockname()[1])'
 start_server() {  # $1 = shoal | redis; sets port and server_pid.
   port=$(free_port)
   if [[ $1 == shoal ]]; then
-    $bin/shoal-server --port "$port" --bind 127.0.0.1 --threads "$threads" --http-port 0 \
+    $bin/shoal-server --port "$port" --bind 127.0.0.1 --threads "$threads" --http-port 0 --save "" \
       >"$logdir/shoal.log" 2>&1 &
   else
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \

@@ -20,6 +20,9 @@
 #include "net/listener.h"
 #include "server/command_table.h"
 #include "server/server_state.h"
+#include "snapshot/rdb_load.h"
+#include "snapshot/save_points.h"
+#include "snapshot/snapshotter.h"
 #include "server/thread_state.h"
 #include "shard/shard_set.h"
 
@@ -186,6 +189,30 @@ int main(int argc, char** argv) {
 
   shoal::shard::ShardSet shards(threads, static_cast<int>(config.databases.load()));
   state.shards = &shards;
+  state.changes.Resize(threads);
+
+  // The last snapshot, before anyone can connect: a damaged file stops start-up, never a partial
+  // dataset served.
+  {
+    std::string rdb = config.GetString("dir") + "/" + config.GetString("dbfilename");
+    shoal::snapshot::LoadStats loaded;
+    int64_t start_ms = shoal::UnixTimeMs();
+    shoal::Status s = shoal::snapshot::LoadRdbFile(rdb, shards, &loaded);
+    if (!s.ok()) {
+      SHOAL_LOG(kWarning, "Fatal error loading the DB %s: %s. Exiting.", rdb, s.message());
+      return 1;
+    }
+    if (loaded.found) {
+      SHOAL_LOG(kNotice, "DB loaded from disk: %.3f seconds, %lld keys (%lld expired, skipped)",
+                (shoal::UnixTimeMs() - start_ms) / 1000.0, static_cast<long long>(loaded.loaded),
+                static_cast<long long>(loaded.expired));
+      shoal::snapshot::Snapshotter::Get().RecordLoad(loaded.loaded, loaded.expired,
+                                                     shoal::UnixTimeMs() / 1000);
+      state.lastsave_unix = shoal::UnixTimeMs() / 1000;
+    } else {
+      shoal::snapshot::Snapshotter::Get().RecordLoad(0, 0, state.lastsave_unix.load());
+    }
+  }
   http.CreateListeners(shards);
   std::vector<std::vector<std::unique_ptr<shoal::net::Listener>>> listeners(threads);
   for (size_t i = 0; i < threads; ++i) {
@@ -199,6 +226,10 @@ int main(int argc, char** argv) {
       [&listeners, &http](shoal::shard::Shard& s) {
         for (auto& l : listeners[s.id()]) l->Start();
         s.loop().AddTimer(1000, shoal::net::CloseIdleConnections);
+        // Save points and scheduled BGSAVEs: checked ten times a second, as Redis's serverCron.
+        if (s.id() == 0) {
+          s.loop().AddTimer(100, [&s] { shoal::snapshot::Snapshotter::Get().Cron(s); });
+        }
         http.StartOn(s);
       },
       [](shoal::shard::Shard& s) {
@@ -212,15 +243,29 @@ int main(int argc, char** argv) {
     SHOAL_LOG(kNotice, "HTTP API on port %d", config.http_port.load());
   }
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  if (user_shutdown) {
-    SHOAL_LOG(kWarning, "User requested shutdown...");
-  } else {
-    SHOAL_LOG(kWarning, "Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (user_shutdown) {
+      SHOAL_LOG(kWarning, "User requested shutdown...");
+    } else {
+      SHOAL_LOG(kWarning, "Received %s scheduling shutdown...",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    shoal::script::AbortScriptsForShutdown();  // A busy script would hold its thread forever.
+    // With save points set, a signal saves first (SHUTDOWN has saved, or said NOSAVE, itself).
+    std::vector<shoal::snapshot::SavePoint> points;
+    shoal::snapshot::ParseSavePoints(config.GetString("save"), &points);
+    if (state.shutdown_skip_save || points.empty()) break;
+    SHOAL_LOG(kNotice, "Saving the final RDB snapshot before exiting.");
+    shoal::Status saved = shoal::snapshot::Snapshotter::Get().SaveForShutdown(shards);
+    if (saved.ok()) break;
+    SHOAL_LOG(kWarning, "Error trying to save the DB, can't exit: %s", saved.message());
+    SHOAL_LOG(kWarning, "SIGTERM received but errors trying to shut down the server, check the "
+                        "logs for more information");
   }
-  shoal::script::AbortScriptsForShutdown();  // A busy script would hold its thread forever.
   shards.StopAndJoin();
+  shoal::snapshot::Snapshotter::Get().AbandonAfterStop(shards);
   listeners.clear();
   SHOAL_LOG(kNotice, "Shoal is now ready to exit, bye bye...");
   return 0;

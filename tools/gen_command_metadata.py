@@ -27,11 +27,12 @@ EXPECTED_VERSION = "7.0.15"
 # (comment, commands). Containers pull in all of their subcommands.
 FAMILIES = [
     ("Connection", "ping echo hello auth quit reset select client"),
-    ("Server", "command info dbsize flushdb flushall config time lastsave shutdown"),
+    ("Server", "command info dbsize flushdb flushall config time lastsave shutdown save bgsave"),
     ("Strings", "get set setnx setex psetex getset getdel getex mget mset msetnx append strlen "
                 "getrange setrange substr incr decr incrby decrby incrbyfloat lcs"),
     ("Keys", "del unlink exists type keys scan randomkey rename renamenx copy move touch object "
-             "expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime persist"),
+             "expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime persist dump "
+             "restore"),
     ("Lists", "lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset linsert lrem ltrim lpos "
               "lmove rpoplpush lmpop blpop brpop blmove brpoplpush blmpop"),
     ("Hashes", "hset hsetnx hget hmget hmset hdel hexists hlen hstrlen hkeys hvals hgetall hincrby "

@@ -138,7 +138,7 @@ class ServerSpec:
             return [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                     "--appendonly", "no", "--daemonize", "no", "--logfile", ""]
         argv = [self.binary, "--port", str(port), "--bind", "127.0.0.1",
-                "--threads", str(self.threads)]
+                "--threads", str(self.threads), "--save", ""]
         if self.http:
             argv += ["--http-port", str(http_port or 0)]
         return argv

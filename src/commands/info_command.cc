@@ -17,6 +17,7 @@
 #include "script/lua_engine.h"
 #include "script/registry.h"
 #include "commands/register.h"
+#include "snapshot/snapshotter.h"
 #include "protocol/resp_parser.h"
 #include "server/thread_state.h"
 #include "storage/json_memory.h"
@@ -185,23 +186,41 @@ void WriteMemory(InfoWriter& w, CommandContext& c) {
 }
 
 void WritePersistence(InfoWriter& w, CommandContext& c) {
+  snapshot::SnapshotInfo snap = snapshot::Snapshotter::Get().Info();
+  int64_t now = UnixTimeMs() / 1000;
   w.Section("Persistence");
   w.Field("loading", 0);
   w.Field("async_loading", 0);
+  // No fork, so no copy-on-write: these stay 0 (Redis's names, kept for tools that read them).
   w.Field("current_cow_peak", 0);
-  w.Field("rdb_changes_since_last_save", 0);
-  w.Field("rdb_bgsave_in_progress", 0);
+  w.Field("current_cow_size", 0);
+  w.Field("current_cow_size_age", 0);
+  w.Field("current_fork_perc", "0.00");
+  w.Field("current_save_keys_processed", snap.in_progress ? snap.keys_processed : 0);
+  w.Field("current_save_keys_total", 0);
+  w.Field("rdb_changes_since_last_save", snap.changes_since_last_save);
+  w.Field("rdb_bgsave_in_progress", snap.in_progress ? 1 : 0);
   w.Field("rdb_last_save_time", c.server().lastsave_unix.load());
-  w.Field("rdb_last_bgsave_status", "ok");
-  w.Field("rdb_last_bgsave_time_sec", -1);
-  w.Field("rdb_current_bgsave_time_sec", -1);
+  w.Field("rdb_last_bgsave_status", snap.last_ok ? "ok" : "err");
+  w.Field("rdb_last_bgsave_time_sec", snap.last_duration_sec);
+  w.Field("rdb_current_bgsave_time_sec",
+          snap.in_progress ? now - snap.current_start_unix : -1);
+  w.Field("rdb_saves", snap.saves);
+  w.Field("rdb_last_cow_size", 0);
+  w.Field("rdb_last_load_keys_expired", snap.last_load_keys_expired);
+  w.Field("rdb_last_load_keys_loaded", snap.last_load_keys_loaded);
   w.Field("aof_enabled", 0);
   w.Field("aof_rewrite_in_progress", 0);
   w.Field("aof_rewrite_scheduled", 0);
   w.Field("aof_last_rewrite_time_sec", -1);
   w.Field("aof_current_rewrite_time_sec", -1);
   w.Field("aof_last_bgrewrite_status", "ok");
+  w.Field("aof_rewrites", 0);
+  w.Field("aof_rewrites_consecutive_failures", 0);
   w.Field("aof_last_write_status", "ok");
+  w.Field("aof_last_cow_size", 0);
+  w.Field("module_fork_in_progress", 0);
+  w.Field("module_fork_last_cow_size", 0);
 }
 
 void WriteStats(InfoWriter& w, const std::vector<ShardReport>& reps) {

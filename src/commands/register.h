@@ -30,6 +30,7 @@ void RegisterHyperLogLogCommands(server::CommandTable& table);
 void RegisterScriptCommands(server::CommandTable& table);
 void RegisterTransactionCommands(server::CommandTable& table);
 void RegisterJsonCommands(server::CommandTable& table);
+void RegisterPersistenceCommands(server::CommandTable& table);
 
 inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterStringCommands(table);
@@ -57,6 +58,7 @@ inline void RegisterAllCommands(server::CommandTable& table) {
   RegisterScriptCommands(table);
   RegisterTransactionCommands(table);
   RegisterJsonCommands(table);
+  RegisterPersistenceCommands(table);
 }
 
 }  // namespace shoal::cmd

@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "protocol/errors.h"
 #include "server/command_context.h"
+#include "server/server_state.h"
 #include "server/command_table.h"
 #include "server/dispatcher.h"
 #include "server/key_locks.h"
@@ -61,6 +62,7 @@ void RunCall(const server::CommandSpec& spec, server::CommandContext& ctx, bool 
   int64_t start = MonotonicNs();
   (coordinator ? spec.coordinator : spec.handler)(ctx);
   if (!coordinator) server::TouchWatchedKeys(spec, ctx);
+  if (spec.flags & server::kWrite) server::ServerState::Get().changes.Count(ctx.shard().id());
   server::CommandStat& stat = ts.command_stats[&spec];
   stat.RecordCall(MonotonicNs() - start);
   if (out->size() > before && (*out)[before] == '-') stat.failed_calls++;

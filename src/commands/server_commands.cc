@@ -2,9 +2,12 @@
 #include <atomic>
 
 #include "commands/helpers.h"
+#include "common/logging.h"
 #include "commands/register.h"
 #include "server/client.h"
 #include "server/watch.h"
+#include "snapshot/save_points.h"
+#include "snapshot/snapshotter.h"
 
 namespace shoal::cmd {
 namespace {
@@ -63,18 +66,55 @@ void Time(CommandContext& ctx) {
 
 void LastSave(CommandContext& ctx) { ctx.reply().Integer(ctx.server().lastsave_unix.load()); }
 
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: saves first when SAVE is given or save points are
+// set (unless NOSAVE); a failed save keeps the server up (unless FORCE), as in Redis.
 void Shutdown(CommandContext& ctx) {
+  bool nosave = false, save = false, force = false;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     std::string_view a = ctx.arg(i);
-    if (!ArgIs(a, "NOSAVE") && !ArgIs(a, "SAVE") && !ArgIs(a, "NOW") && !ArgIs(a, "FORCE") &&
-        !ArgIs(a, "ABORT")) {
+    if (ArgIs(a, "NOSAVE")) {
+      nosave = true;
+    } else if (ArgIs(a, "SAVE")) {
+      save = true;
+    } else if (ArgIs(a, "FORCE")) {
+      force = true;
+    } else if (!ArgIs(a, "NOW") && !ArgIs(a, "ABORT")) {
       return ctx.ReplyError(Status::Syntax());
     }
     if (ArgIs(a, "ABORT")) return ctx.ReplyError("ERR No shutdown in progress.");
   }
+  if (save && nosave) return ctx.ReplyError(Status::Syntax());
+  server::ServerState& state = ctx.server();
+  std::vector<snapshot::SavePoint> points;
+  snapshot::ParseSavePoints(state.config.GetString("save"), &points);
   // No reply on success: the connection closes as the server goes down, as with Redis.
-  ctx.client()->close_after_reply = true;
-  ctx.server().request_shutdown();
+  auto go_down = [](server::Client* c) {
+    c->close_after_reply = true;
+    server::ServerState::Get().shutdown_skip_save = true;
+    server::ServerState::Get().request_shutdown();
+  };
+  if (nosave || (!save && points.empty())) return go_down(ctx.client());
+  server::Client* c = ctx.client();
+  c->in_flight++;
+  Status s = snapshot::Snapshotter::Get().Start(
+      ctx.shard(), snapshot::SaveKind::kForeground,
+      [c, force, go_down](const Status& st) {
+        c->in_flight--;
+        if (st.ok() || force) {
+          go_down(c);
+        } else {
+          SHOAL_LOG(kWarning, "Error trying to save the DB, can't exit.");
+          c->reply().Error("ERR Errors trying to SHUTDOWN. Check logs.");
+        }
+        c->AsyncDone();
+      },
+      /*queue_if_running=*/true);
+  if (!s.ok()) {
+    c->in_flight--;
+    if (force) return go_down(c);
+    return ctx.ReplyError("ERR Errors trying to SHUTDOWN. Check logs.");
+  }
+  ctx.Suspend();
 }
 
 }  // namespace

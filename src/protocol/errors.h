@@ -20,6 +20,13 @@ inline constexpr std::string_view kErrNoSuchKey = "ERR no such key";
 inline constexpr std::string_view kErrStringTooLong =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr std::string_view kErrDbIndex = "ERR DB index is out of range";
+// Writes refused after a failed background save (stop-writes-on-bgsave-error yes).
+inline constexpr std::string_view kErrMisconfSave =
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to "
+    "disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB "
+    "error.";
 
 // `command_name` is the lower-case name for errors that mention the command.
 std::string ErrorText(const Status& status, std::string_view command_name);

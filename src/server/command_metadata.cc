@@ -423,6 +423,23 @@ const std::vector<CommandMeta>& AllCommandMeta() {
        .complexity = "O(N) when saving, where N is the total number of keys in all databases when "
                      "saving data, otherwise O(1)",
        .history = {{"7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."}}},
+      {.name = "save",
+       .arity = 1,
+       .flags = "admin noscript no_async_loading no_multi",
+       .acl_categories = "@admin @slow @dangerous",
+       .summary = "Synchronously save the dataset to disk",
+       .since = "1.0.0",
+       .group = "server",
+       .complexity = "O(N) where N is the total number of keys in all databases"},
+      {.name = "bgsave",
+       .arity = -1,
+       .flags = "admin noscript no_async_loading",
+       .acl_categories = "@admin @slow @dangerous",
+       .summary = "Asynchronously save the dataset to disk",
+       .since = "1.0.0",
+       .group = "server",
+       .complexity = "O(1)",
+       .history = {{"3.2.2", "Added the `SCHEDULE` option."}}},
 
       // Strings.
       {.name = "get",
@@ -1125,6 +1142,45 @@ const std::vector<CommandMeta>& AllCommandMeta() {
        .since = "2.2.0",
        .group = "generic",
        .complexity = "O(1)"},
+      {.name = "dump",
+       .arity = 2,
+       .flags = "readonly",
+       .first_key = 1,
+       .last_key = 1,
+       .key_step = 1,
+       .acl_categories = "@keyspace @read @slow",
+       .tips = "nondeterministic_output",
+       .key_specs =
+           {{.flags = "RO access", .begin_index = 1, .lastkey = 0, .keystep = 1, .limit = 0}},
+       .summary = "Return a serialized version of the value stored at the specified key.",
+       .since = "2.6.0",
+       .group = "generic",
+       .complexity =
+           "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of "
+           "Redis objects composing the value and M their average size. For small string values "
+           "the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1)."},
+      {.name = "restore",
+       .arity = -4,
+       .flags = "write denyoom",
+       .first_key = 1,
+       .last_key = 1,
+       .key_step = 1,
+       .acl_categories = "@keyspace @write @slow @dangerous",
+       .key_specs =
+           {{.flags = "OW update", .begin_index = 1, .lastkey = 0, .keystep = 1, .limit = 0}},
+       .summary =
+           "Create a key using the provided serialized value, previously obtained using DUMP.",
+       .since = "2.6.0",
+       .group = "generic",
+       .complexity =
+           "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, "
+           "where N is the number of Redis objects composing the value and M their average size. "
+           "For small string values the time complexity is thus O(1)+O(1*M) where M is small, so "
+           "simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because "
+           "inserting values into sorted sets is O(log(N)).",
+       .history = {{"3.0.0", "Added the `REPLACE` modifier."},
+                   {"5.0.0", "Added the `ABSTTL` modifier."},
+                   {"5.0.0", "Added the `IDLETIME` and `FREQ` options."}}},
 
       // Lists.
       {.name = "lpush",

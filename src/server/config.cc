@@ -118,9 +118,13 @@ Config::Config() {
   str("maxmemory-policy", "noeviction", M::kMutable, K::kEnum,
       {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
        "allkeys-lfu", "allkeys-random", "noeviction"});
-  // Snapshots and the append-only file arrive with the persistence issue (#6). Until then these
-  // accept only the values that mean "off", so nobody is told their data is saved when it is not.
-  str("save", "", M::kMutable);
+  // Snapshot points "seconds changes ...", Redis's default (src/snapshot/save_points.h).
+  str("save", "3600 1 300 100 60 10000", M::kMutable);
+  str("stop-writes-on-bgsave-error", "yes", M::kMutable, K::kBool);
+  str("rdbcompression", "yes", M::kMutable, K::kBool);
+  str("rdbchecksum", "yes", M::kMutable, K::kBool);
+  // The append-only file is not there yet: only the value that means "off" is accepted, so nobody
+  // is told their writes are logged when they are not.
   str("appendonly", "no", M::kMutable, K::kBool);
   str("appendfsync", "everysec", M::kMutable, K::kEnum, {"everysec", "always", "no"});
   str("dir", CurrentDir(), M::kProtected);
@@ -220,7 +224,6 @@ Status Config::Validate(std::string_view name, std::string_view value, bool at_s
           std::optional<int64_t> v = ParseInt64(part);
           if (!v || *v < 0) return invalid("Invalid save parameters");
         }
-        if (!parts.empty()) return invalid("snapshots are not supported yet");
       }
       if (p->name == "latency-tracking-info-percentiles") {
         std::vector<std::string> parts;
@@ -310,6 +313,8 @@ Status Config::LoadFile(const std::string& path) {
   if (!in) return Status::Error("cannot open config file '" + path + "'");
   std::string line;
   int lineno = 0;
+  bool saw_save = false;
+  std::string save_points;
   while (std::getline(in, line)) {
     ++lineno;
     std::vector<std::string> args;
@@ -325,10 +330,13 @@ Status Config::LoadFile(const std::string& path) {
       SHOAL_LOG(kWarning, "%s:%d: ignoring unsupported directive '%s'", path, lineno, args[0]);
       continue;
     }
-    if (EqualsIgnoreCase(args[0], "save") && value != "") {
-      SHOAL_LOG(kWarning, "%s:%d: ignoring 'save %s': snapshots are not supported yet", path,
-                lineno, value);
-      continue;
+    if (EqualsIgnoreCase(args[0], "save")) {
+      // As in redis.conf: each "save" line adds a point; the first replaces the default list,
+      // and `save ""` clears it.
+      if (!saw_save || value.empty()) save_points.clear();
+      saw_save = true;
+      if (!value.empty()) save_points += (save_points.empty() ? "" : " ") + value;
+      value = save_points;
     }
     Status s = Set(args[0], value, /*at_startup=*/true);
     if (!s.ok()) {

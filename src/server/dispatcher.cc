@@ -206,6 +206,7 @@ void TouchWatchedKeys(const CommandSpec& spec, CommandContext& ctx) {
 
 static void AfterCommand(const CommandSpec& spec, CommandContext& ctx, bool coordinator) {
   if (!coordinator) TouchWatchedKeys(spec, ctx);
+  if (spec.flags & kWrite) ServerState::Get().changes.Count(ctx.shard().id());
   ThisShardBlocking().ServeReady(ctx.shard());
 }
 
@@ -307,6 +308,12 @@ Submitted Dispatcher::Submit(Client& client, const protocol::ArgList& args) {
   // A script past busy-reply-threshold: Redis answers BUSY to all but a few commands (inside
   // MULTI too, where the rejection then aborts the transaction).
   if (plan.error.empty() && plan.spec != nullptr) script::RejectWhileBusy(*plan.spec, &plan.error);
+  // The last background save failed: refuse writes (and PING), as Redis does, until one works.
+  if (plan.error.empty() && plan.spec != nullptr &&
+      ((plan.spec->flags & kWrite) || plan.spec->name == "ping") &&
+      ServerState::Get().RefuseWritesAfterSaveError()) {
+    plan.error = protocol::kErrMisconfSave;
+  }
   ThreadState& ts = ThreadState::Get();
   // Inside MULTI commands are queued; a malformed one (even EXEC or WATCH) aborts the
   // transaction, as Redis checks name and arity before anything else.

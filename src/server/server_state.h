@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "server/change_counters.h"
 #include "server/config.h"
 #include "shard/shard_set.h"
 
@@ -25,6 +26,15 @@ struct ServerState {
   std::atomic<int64_t> blocked_clients{0};  // Parked by a blocking command (blocking.h).
   // Set by main: asks the process to shut down (SHUTDOWN). Thread-safe.
   std::function<void()> request_shutdown;
+  // Set before request_shutdown when no save is due at exit (SHUTDOWN NOSAVE, or it saved).
+  std::atomic<bool> shutdown_skip_save{false};
+  // Snapshots (src/snapshot): write commands run, per shard, and whether the last background
+  // save failed (with stop-writes-on-bgsave-error, writes are then refused: MISCONF).
+  ChangeCounters changes;
+  std::atomic<bool> last_bgsave_failed{false};
+  // Write commands are refused with MISCONF (checked per write: one relaxed load when saving
+  // works).
+  bool RefuseWritesAfterSaveError() const;
 
   static ServerState& Get();
 };

@@ -148,7 +148,9 @@ def make_shoal(threads=None, http=False, extra=()) -> ServerProcess:
 
     def argv(port, workdir):
         server.http_port = free_port() if http else None
+        # No save points and its own dir, as make_redis: tests that want snapshots ask for them.
         return [binary, "--port", str(port), "--bind", "127.0.0.1", "--threads", threads,
-                "--http-port", str(server.http_port or 0), *extra]
+                "--http-port", str(server.http_port or 0), "--save", "", "--dir", str(workdir),
+                *extra]
     server = ServerProcess("shoal", argv)
     return server

@@ -85,7 +85,7 @@ def make_shoal(threads: int) -> servers.ServerProcess:
 
     def argv(port, workdir):
         return [binary, "--port", str(port), "--bind", "127.0.0.1", "--threads", str(threads),
-                "--http-port", "0"]
+                "--http-port", "0", "--save", "", "--dir", str(workdir)]
     return servers.ServerProcess(f"shoal-t{threads}", argv)
 
 
