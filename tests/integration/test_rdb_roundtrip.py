@@ -279,8 +279,9 @@ def config_transcript(server, commands) -> list:
 
 
 def assert_same_transcripts(redis_side, shoal_side):
-    for (cmd, expected), (_, got) in zip(redis_side, shoal_side):
-        assert got == expected, f"{cmd}\n    redis: {expected!r}\n    shoal: {got!r}"
+    differences = [f"{cmd}\n    redis: {expected!r}\n    shoal: {got!r}"
+                   for (cmd, expected), (_, got) in zip(redis_side, shoal_side) if got != expected]
+    assert not differences, f"{len(differences)} replies differ:\n" + "\n".join(differences)
 
 
 CONFIG_COMMANDS = [
@@ -355,7 +356,9 @@ def test_changes_since_last_save_count_as_redis(launch):
         for step in steps:
             c.execute_command(*step)
             counts[kind].append((" ".join(step), ps.info_field(c, "rdb_changes_since_last_save")))
-    assert counts["shoal"] == counts["redis"]
+    differences = [f"after {step}: redis {want}, shoal {got}"
+                   for (step, want), (_, got) in zip(counts["redis"], counts["shoal"])]
+    assert counts["shoal"] == counts["redis"], "\n".join(differences)
 
 
 # ---------------------------------------------------------------------------------------------
