@@ -5,7 +5,7 @@
 - `fill(client_factory, seed)` writes a deterministic dataset holding every type and every
   encoding both servers have, in databases 0, 1 and 5, with TTLs (far ahead, absolute, soon).
 - `read_keyspace(server)` reads every key of every database through commands (SCAN, TYPE, OBJECT
-  ENCODING, PTTL, content by type); `diff_keyspaces(a, b)` lists the differences as readable lines.
+  ENCODING, PEXPIRETIME, content by type); `diff_keyspaces(a, b)` lists the differences as readable lines.
 
 Under SHOAL_BIN=redis (the harness self-test) the kind "shoal" is a second redis-server, which
 proves that what these tests expect is Redis's behaviour.
@@ -414,7 +414,7 @@ def fill(server: servers.ServerProcess, seed: int, bulk_keys: int = 2000):
 class KeyState:
     type: str
     encoding: str
-    pttl: int
+    expire_at: int  # PEXPIRETIME: the absolute deadline in Unix ms, -1 for none.
     value: object  # bytes, a list, or a sorted list, by type.
 
 
@@ -455,7 +455,7 @@ def read_db(c: redis.Redis) -> dict:
         for key in batch:
             pipe.execute_command("TYPE", key)
             pipe.execute_command("OBJECT", "ENCODING", key)
-            pipe.execute_command("PTTL", key)
+            pipe.execute_command("PEXPIRETIME", key)
         meta = pipe.execute(raise_on_error=False)
         pipe = c.pipeline(transaction=False)
         typed = []
@@ -467,13 +467,13 @@ def read_db(c: redis.Redis) -> dict:
             typed.append((key, key_type, meta[3 * i + 1], meta[3 * i + 2]))
             pipe.execute_command(*cmd)
         values = pipe.execute(raise_on_error=False)
-        for (key, key_type, encoding, pttl), value in zip(typed, values):
+        for (key, key_type, encoding, expire_at), value in zip(typed, values):
             if isinstance(value, Exception):
                 raise AssertionError(f"reading {key!r} ({key_type}) failed: {value}")
-            if pttl == -2 or value is None or (key_type != "string" and not value):
+            if expire_at == -2 or value is None or (key_type != "string" and not value):
                 continue  # Expired after TYPE.
             encoding = encoding.decode() if isinstance(encoding, bytes) else str(encoding)
-            result[key] = KeyState(key_type, encoding, pttl, _normalize(key_type, value))
+            result[key] = KeyState(key_type, encoding, expire_at, _normalize(key_type, value))
     return result
 
 
@@ -519,10 +519,13 @@ def _encoding_differs(a: KeyState, b: KeyState, b_reloaded: bool) -> bool:
 
 def diff_keyspaces(a: dict, b: dict, names=("a", "b"), encodings: bool = True,
                    b_reloaded: bool = False, ttl_tolerance_ms: int = TTL_TOLERANCE_MS) -> list:
-    """Readable differences between two read_keyspace() results. A key present on one side only
-    is tolerated when its TTL there is under the tolerance (it expires about now). With
-    `b_reloaded` (b loaded a file that a saved), encodings may change as a reload changes them."""
+    """Readable differences between two read_keyspace() results. Deadlines may differ by the
+    tolerance (servers filled one after the other); a key present on one side only is tolerated
+    when its deadline there is within the tolerance of now (it expires about now). With
+    `b_reloaded` (b loaded a file that a saved), deadlines must be equal to the millisecond, and
+    encodings may change as a reload changes them."""
     problems = []
+    now_ms = int(time.time() * 1000)
     for db in sorted(set(a) | set(b)):
         da, db_ = a.get(db, {}), b.get(db, {})
         for key in sorted(set(da) | set(db_)):
@@ -530,20 +533,19 @@ def diff_keyspaces(a: dict, b: dict, names=("a", "b"), encodings: bool = True,
             where = f"db {db} key {key!r}"
             if ka is None or kb is None:
                 present, side = (kb, names[1]) if ka is None else (ka, names[0])
-                if not 0 <= present.pttl <= ttl_tolerance_ms:
+                if present.expire_at == -1 or present.expire_at > now_ms + ttl_tolerance_ms:
                     problems.append(f"{where}: only on {side} ({present.type}, "
-                                    f"{present.encoding}, pttl {present.pttl})")
+                                    f"{present.encoding}, expire_at {present.expire_at})")
                 continue
             if ka.type != kb.type:
                 problems.append(f"{where}: type {ka.type} vs {kb.type}")
                 continue
             if encodings and _encoding_differs(ka, kb, b_reloaded):
                 problems.append(f"{where}: encoding {ka.encoding} vs {kb.encoding} ({ka.type})")
-            if (ka.pttl < 0 or kb.pttl < 0) and ka.pttl != kb.pttl:
-                problems.append(f"{where}: pttl {ka.pttl} vs {kb.pttl}")
-            elif abs(ka.pttl - kb.pttl) > ttl_tolerance_ms:
-                problems.append(f"{where}: pttl {ka.pttl} vs {kb.pttl} (tolerance "
-                                f"{ttl_tolerance_ms} ms)")
+            if (ka.expire_at < 0 or kb.expire_at < 0) and ka.expire_at != kb.expire_at:
+                problems.append(f"{where}: expire_at {ka.expire_at} vs {kb.expire_at}")
+            elif abs(ka.expire_at - kb.expire_at) > (0 if b_reloaded else ttl_tolerance_ms):
+                problems.append(f"{where}: expire_at {ka.expire_at} vs {kb.expire_at}")
             if ka.value != kb.value:
                 problems.append(f"{where} ({ka.type}): values differ: "
                                 f"{_value_difference(ka.value, kb.value)}")

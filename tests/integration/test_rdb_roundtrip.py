@@ -552,6 +552,136 @@ def test_bgsave_under_writes_is_point_in_time(launch, kind):
         f"(pair, in file, expected), e.g. {not_prefix[:10]}")
 
 
+MIXED_SIZES = {"s": 20_000, "h": 2000, "l": 2000, "set": 2000, "z": 2000, "c": 1000}
+
+
+def fill_mixed(server):
+    """About 29k keys of every type, so that a background save takes a while."""
+    c = ps.raw_client(server)
+    pipe = c.pipeline(transaction=False)
+    for start in range(0, MIXED_SIZES["s"], 1000):
+        pipe.execute_command("MSET", *[x for i in range(start, start + 1000)
+                                       for x in (f"s:{i}", f"string-{i}" * (1 + i % 5))])
+    for i in range(MIXED_SIZES["h"]):
+        pipe.execute_command("HSET", f"h:{i}", *[x for f in range(10) for x in (f"f{f}", i * f)])
+        pipe.execute_command("RPUSH", f"l:{i}", *range(i, i + 10))
+        pipe.execute_command("SADD", f"set:{i}", *range(i, i + 10))
+        pipe.execute_command("ZADD", f"z:{i}", *[x for m in range(10) for x in (m / 4, f"m{m}")])
+    pipe.execute_command("MSET", *[x for i in range(MIXED_SIZES["c"]) for x in (f"c:{i}", i)])
+    pipe.execute()
+
+
+def mixed_operation(rng: random.Random) -> list:
+    """One random write (a few commands) over the keys of fill_mixed, new keys, db 1."""
+    def key(kind):
+        return f"{kind}:{rng.randrange(MIXED_SIZES[kind])}"
+    value = f"v{rng.randrange(10**6)}"
+    return rng.choice([
+        lambda: [("SET", key("s"), value)],
+        lambda: [("SET", f"new:{rng.randrange(5000)}", value)],
+        lambda: [("DEL", key(rng.choice(list(MIXED_SIZES))))],
+        lambda: [("UNLINK", key("h"), key("l"))],
+        lambda: [("RENAME", key("s"), key("s"))],
+        lambda: [("COPY", key("h"), key("h"), "REPLACE")],
+        lambda: [("MOVE", key("s"), 1)],
+        lambda: [("MSET", key("s"), value, key("s"), value)],
+        lambda: [("APPEND", key("s"), "+"), ("SETRANGE", key("s"), 3, "xyz")],
+        lambda: [("HSET", key("h"), f"f{rng.randrange(20)}", value)],
+        lambda: [("HDEL", key("h"), f"f{rng.randrange(10)}")],
+        lambda: [("RPUSH", key("l"), value), ("LPOP", key("l"))],
+        lambda: [("LMOVE", key("l"), key("l"), "LEFT", "RIGHT")],
+        lambda: [("SADD", key("set"), rng.randrange(100)), ("SREM", key("set"), rng.randrange(50))],
+        lambda: [("SUNIONSTORE", key("set"), key("set"), key("set"))],
+        lambda: [("ZADD", key("z"), rng.randrange(-100, 100) / 8, f"m{rng.randrange(15)}")],
+        lambda: [("ZINCRBY", key("z"), 1.5, f"m{rng.randrange(10)}")],
+        lambda: [("INCRBY", key("c"), rng.randrange(-5, 100))],
+        lambda: [("PEXPIREAT", key(rng.choice(list(MIXED_SIZES))),
+                  ps.FIXED_PEXPIREAT_MS + rng.randrange(10**6))],
+        lambda: [("PERSIST", key("s"))],
+    ])()
+
+
+class MixedWriter(threading.Thread):
+    """Runs mixed operations, operation v as MULTI <its commands> SET seq v EXEC, pipelined."""
+
+    def __init__(self, server, seed: int):
+        super().__init__(daemon=True)
+        self.client = ps.raw_client(server)
+        self.rng = random.Random(seed)
+        self.log, self.acked, self.error = [], 0, None
+        self.stop = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                pipe = self.client.pipeline(transaction=False)
+                for _ in range(20):
+                    self.log.append(mixed_operation(self.rng))
+                    for cmd in [("MULTI",), *self.log[-1], ("SET", "seq", len(self.log)),
+                                ("EXEC",)]:
+                        pipe.execute_command(*cmd)
+                pipe.execute(raise_on_error=False)  # EXEC holds the (deterministic) errors.
+                self.acked = len(self.log)
+        except Exception as e:  # noqa: BLE001 (reported by the test)
+            self.error = e
+
+
+def replay(server, operations):
+    c = ps.raw_client(server)
+    for start in range(0, len(operations), 200):
+        pipe = c.pipeline(transaction=False)
+        for v, commands in enumerate(operations[start:start + 200], start=start + 1):
+            for cmd in [("MULTI",), *commands, ("SET", "seq", v), ("EXEC",)]:
+                pipe.execute_command(*cmd)
+        pipe.execute(raise_on_error=False)
+
+
+@KINDS
+def test_bgsave_under_mixed_writes_is_point_in_time(launch, kind):
+    """A writer runs random writes of every kind (creations, deletions, RENAME, COPY, MOVE to db
+    1, cross-shard stores, TTLs...) through a BGSAVE, each write numbered by SET seq in its
+    MULTI/EXEC. The file must equal, key for key, the dataset after writes 1..seq: redis-server
+    replaying them is the reference."""
+    server = launch(kind, threads=4)
+    ps.start(server)
+    fill_mixed(server)
+    c = ps.raw_client(server)
+    before = ps.lastsave(c)
+    ps.wait_next_second(before)
+    writer = MixedWriter(server, SEED)
+    writer.start()
+    while writer.acked < 500 and writer.is_alive():
+        time.sleep(0.01)
+    acked_before = writer.acked
+    assert c.execute_command("BGSAVE") == b"Background saving started"
+    acked_at_reply = writer.acked
+    ps.wait_bgsave_done(c, before)
+    acked_after = writer.acked
+    writer.stop.set()
+    writer.join(30)
+    assert writer.error is None, f"writer failed: {writer.error!r}"
+    print(f"writes acknowledged: {acked_before} before BGSAVE, {acked_at_reply} at its reply, "
+          f"{acked_after} when it was done")
+    assert acked_after > acked_at_reply, \
+        "no write was acknowledged between the BGSAVE reply and the end of the save"
+
+    loaded = launch(kind, threads=4)
+    copy_rdb(server, loaded)
+    ps.start(loaded)
+    seq = int(ps.client(loaded).get("seq"))
+    assert acked_before <= seq <= len(writer.log), (
+        f"the file holds writes 1..{seq}; {acked_before} were acknowledged before BGSAVE, "
+        f"{len(writer.log)} sent in all")
+    reference = launch("redis")
+    ps.start(reference)
+    fill_mixed(reference)
+    replay(reference, writer.log[:seq])
+    ps.assert_same_keyspace(ps.read_keyspace(reference), ps.read_keyspace(loaded),
+                            (f"redis-server after writes 1..{seq}",
+                             f"the file of the BGSAVE that began at write {seq}"),
+                            encodings=False)
+
+
 @KINDS
 def test_bgsave_while_saving(launch, kind):
     """During a BGSAVE, BGSAVE, BGSAVE SCHEDULE and SAVE are refused; BGSAVE inside MULTI/EXEC is
