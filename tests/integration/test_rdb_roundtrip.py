@@ -361,6 +361,54 @@ def test_changes_since_last_save_count_as_redis(launch):
     assert counts["shoal"] == counts["redis"], "\n".join(differences)
 
 
+def wait_no_save_running(conn: RespConnection, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout * ps.SLOWDOWN
+    while b"rdb_bgsave_in_progress:0" not in conn.call("INFO", "persistence"):
+        assert time.monotonic() < deadline, "the background save did not end"
+        time.sleep(0.02)
+
+
+def persistence_status(conn: RespConnection) -> bytes:
+    info = conn.call("INFO", "persistence")
+    return re.search(rb"rdb_last_bgsave_status:\w+", info).group(0)
+
+
+@pytest.mark.parametrize("save_points", ["", "3600 1"])
+def test_failing_saves_as_redis(launch, save_points):
+    """dump.rdb is a directory, so the final rename fails: SAVE and BGSAVE report the failure as
+    Redis does, and with save points set, writes are refused (MISCONF) until a save succeeds."""
+    transcripts = []
+    for kind in ("redis", "shoal"):
+        server = launch(kind, save=save_points)
+        ps.start(server)
+        blocker = ps.rdb_path(server)
+        (blocker / "x").mkdir(parents=True)
+        transcript = []
+        with RespConnection(server.port) as conn:
+            def call(*cmd):
+                transcript.append((" ".join(cmd), conn.call(*cmd)))
+            call("SET", "k", "v1")
+            call("SAVE")
+            transcript.append(("after SAVE", persistence_status(conn)))
+            call("SET", "k", "v1b")  # A failed SAVE alone does not stop writes.
+            call("BGSAVE")
+            wait_no_save_running(conn)
+            transcript.append(("after BGSAVE", persistence_status(conn)))
+            call("SET", "k", "v2")
+            call("GET", "k")
+            call("DEL", "k")
+            call("DBSIZE")
+            shutil.rmtree(blocker)
+            call("BGSAVE")
+            wait_no_save_running(conn)
+            transcript.append(("after BGSAVE", persistence_status(conn)))
+            call("SET", "k", "v3")
+            call("SAVE")
+            call("GET", "k")
+        transcripts.append(transcript)
+    assert_same_transcripts(*transcripts)
+
+
 # ---------------------------------------------------------------------------------------------
 # Damaged files
 
