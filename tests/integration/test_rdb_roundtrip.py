@@ -600,6 +600,38 @@ def test_bgsave_under_writes_is_point_in_time(launch, kind):
         f"(pair, in file, expected), e.g. {not_prefix[:10]}")
 
 
+@pytest.mark.parametrize("flush", ["FLUSHALL", "FLUSHALL ASYNC", "FLUSHDB", "SELECT 1|FLUSHDB"])
+@KINDS
+def test_flush_during_bgsave_keeps_the_image(launch, kind, flush):
+    """A flush right after BGSAVE (same pipeline) empties the server, not the file: the file
+    holds every key as it was when the save began, and nothing written after. (Redis's FLUSHALL
+    cancels a running BGSAVE instead, so that no file is written: allowed too, never a part.)"""
+    server = launch(kind, threads=4)
+    ps.start(server)
+    fill_pairs(server, 50_000)
+    ps.client(server, 1).mset({f"db1:{i}": i for i in range(1000)})
+    with RespConnection(server.port) as conn:
+        commands = [("BGSAVE",), *[tuple(part.split()) for part in flush.split("|")],
+                    ("SET", "after:flush", "1")]
+        conn.send_raw(b"".join(encode_command(cmd) for cmd in commands))
+        replies = [conn.read_reply().raw for _ in commands]
+        assert replies[0] == b"+Background saving started\r\n", replies
+        assert all(r == b"+OK\r\n" for r in replies[1:]), replies
+        wait_no_save_running(conn)
+        assert persistence_status(conn) == b"rdb_last_bgsave_status:ok"
+    if flush.startswith("FLUSHALL") and not ps.rdb_path(server).exists():
+        return  # Cancelled, as Redis does.
+    loaded = launch(kind)
+    copy_rdb(server, loaded)
+    ps.start(loaded)
+    sizes = (ps.client(loaded, 0).dbsize(), ps.client(loaded, 1).dbsize())
+    assert sizes == (100_000, 1000), f"the file holds {sizes} keys in dbs 0 and 1, not (100000, 1000)"
+    values = read_pairs(loaded, 50_000)
+    assert values == [(b"0", b"0")] * 50_000
+    assert ps.client(loaded, 0).get("after:flush") is None
+    assert ps.client(loaded, 1).get("after:flush") is None
+
+
 MIXED_SIZES = {"s": 20_000, "h": 2000, "l": 2000, "set": 2000, "z": 2000, "c": 1000}
 
 
