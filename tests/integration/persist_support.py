@@ -488,7 +488,7 @@ def read_keyspace(server: servers.ServerProcess) -> dict:
     return keyspace
 
 
-def _short(value, limit: int = 120) -> str:
+def short_repr(value, limit: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(value)} items/bytes)"
 
@@ -497,12 +497,12 @@ def _value_difference(a, b) -> str:
     if isinstance(a, bytes) and isinstance(b, bytes):
         first = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
         return (f"lengths {len(a)} vs {len(b)}, first difference at byte {first}: "
-                f"{_short(a[first:first + 40])} vs {_short(b[first:first + 40])}")
+                f"{short_repr(a[first:first + 40])} vs {short_repr(b[first:first + 40])}")
     if isinstance(a, list) and isinstance(b, list):
         first = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
         return (f"{len(a)} vs {len(b)} items, first difference at item {first}: "
-                f"{_short(a[first:first + 3])} vs {_short(b[first:first + 3])}")
-    return f"{_short(a)} vs {_short(b)}"
+                f"{short_repr(a[first:first + 3])} vs {short_repr(b[first:first + 3])}")
+    return f"{short_repr(a)} vs {short_repr(b)}"
 
 
 EMBSTR_LIMIT = 44  # Redis keeps strings up to this size in one allocation ("embstr").

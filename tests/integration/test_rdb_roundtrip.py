@@ -85,6 +85,52 @@ def test_shoal_file_loads_into_redis(launch, how):
                             b_reloaded=True)
 
 
+def fill_big(server):
+    """Values far past the snapshot's chunk size (256 KB) and Redis's listpack limits."""
+    c = ps.raw_client(server)
+    rng = random.Random(SEED)
+    c.execute_command("SET", "big:string", rng.randbytes(3 << 20))
+    c.execute_command("SET", "big:string:lzf", b"0123456789" * 300_000)
+    for start in range(0, 30_000, 10_000):
+        batch = range(start, start + 10_000)
+        c.execute_command("RPUSH", "big:list", *[f"element-{i}" for i in batch])
+        c.execute_command("HSET", "big:hash", *[x for i in batch for x in (f"f{i}", i * 7)])
+        c.execute_command("SADD", "big:set", *[f"member-{i}" for i in batch])
+        c.execute_command("SADD", "big:intset", *batch)  # Past set-max-intset-entries.
+        c.execute_command("ZADD", "big:zset", *[x for i in batch for x in (i / 3, f"z{i}")])
+    c.execute_command("RPUSH", "big:list:elements", *[rng.randbytes(600_000) for _ in range(3)])
+    c.execute_command("SETBIT", "big:bitmap", 40_000_000, 1)
+
+
+@pytest.mark.parametrize("target", ["redis", "shoal"])
+def test_big_values_cross_over(launch, target):
+    """Multi-megabyte strings, 30k-element collections (each past the 256 KB chunk), a 5 MB
+    bitmap: Shoal's file loads into `target` intact."""
+    source = launch("shoal")
+    ps.start(source)
+    fill_big(source)
+    save(source, "BGSAVE")
+    loaded = launch(target)
+    copy_rdb(source, loaded)
+    ps.start(loaded)
+    ps.assert_same_keyspace(ps.read_keyspace(source), ps.read_keyspace(loaded),
+                            ("shoal-server that saved", f"{target}-server loading its file"),
+                            b_reloaded=True)
+
+
+def test_big_values_from_redis(launch):
+    source = launch("redis")
+    ps.start(source)
+    fill_big(source)
+    save(source, "SAVE")
+    loaded = launch("shoal")
+    copy_rdb(source, loaded)
+    ps.start(loaded)
+    ps.assert_same_keyspace(ps.read_keyspace(source), ps.read_keyspace(loaded),
+                            ("redis-server that saved", "shoal-server loading its file"),
+                            b_reloaded=True)
+
+
 def test_keys_expired_before_load_are_not_loaded(launch):
     """A key whose deadline passed between SAVE and start-up is dropped by the load: DBSIZE and
     INFO keyspace do not count it, and INFO persistence counts it as expired, as Redis does."""
@@ -136,6 +182,44 @@ def test_encodings_after_load_match_redis(launch):
                          (shoal_from_shoal, "shoal-server loading its own file")):
         ps.assert_same_keyspace(reference, ps.read_keyspace(server),
                                 ("redis-server loading its own file", name))
+
+
+JSON_DOCUMENTS = {
+    "json:object": '{"a":1,"b":[true,false,null],"c":{"d":"text","e":[]},"f":{}}',
+    "json:numbers": '[0,-1,1.5,-2.25e-10,1e300,9007199254740993,12345678901234567890]',
+    "json:strings": '["","\\u00e9t\\u00e9 \\u2603","quote \\" backslash \\\\","\\u0000"]',
+    "json:scalar": '"just a string"',
+    "json:deep": "[" * 100 + "]" * 100,
+    "json:big": "[" + ",".join(f'{{"id":{i},"name":"item {i}"}}' for i in range(20_000)) + "]",
+}
+
+
+def test_json_values_survive_a_restart(launch):
+    """JSON keys (Shoal's ReJSON-RL values, RedisJSON's module type in the file) come back
+    equal, with their TTL, after SAVE and a restart with another --threads."""
+    if ps.servers.is_self_test():
+        pytest.skip("redis-server has no JSON type")
+    server = launch("shoal", threads=4)
+    ps.start(server)
+    c = ps.raw_client(server)
+    for key, document in JSON_DOCUMENTS.items():
+        assert c.execute_command("JSON.SET", key, "$", document) == b"OK", key
+    c.execute_command("PEXPIREAT", "json:object", ps.FIXED_PEXPIREAT_MS)
+    c.execute_command("SET", "plain", "string")
+
+    def read(conn):
+        return {key: (conn.execute_command("TYPE", key), conn.execute_command("JSON.GET", key),
+                      conn.execute_command("PEXPIRETIME", key)) for key in JSON_DOCUMENTS}
+    expected = read(c)
+    save(server, "SAVE")
+    ps.kill9(server)
+    server.options["threads"] = 1
+    ps.start(server)
+    got = read(ps.raw_client(server))
+    different = {key: (expected[key], got[key]) for key in expected if expected[key] != got[key]}
+    assert not different, "\n".join(f"{key}: {ps.short_repr(want)} vs {ps.short_repr(have)}"
+                                     for key, (want, have) in different.items())
+    assert ps.client(server).dbsize() == len(JSON_DOCUMENTS) + 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -625,7 +709,8 @@ def test_flush_during_bgsave_keeps_the_image(launch, kind, flush):
     copy_rdb(server, loaded)
     ps.start(loaded)
     sizes = (ps.client(loaded, 0).dbsize(), ps.client(loaded, 1).dbsize())
-    assert sizes == (100_000, 1000), f"the file holds {sizes} keys in dbs 0 and 1, not (100000, 1000)"
+    assert sizes == (100_000, 1000), \
+        f"the file holds {sizes} keys in dbs 0 and 1, not (100000, 1000)"
     values = read_pairs(loaded, 50_000)
     assert values == [(b"0", b"0")] * 50_000
     assert ps.client(loaded, 0).get("after:flush") is None
