@@ -1,11 +1,11 @@
 """Support for the RDB persistence tests: servers with an RDB file, a dataset, a comparator.
 
-- `make_server(kind, ...)` starts redis-server or shoal-server with `--dir <its workdir>
-  --dbfilename dump.rdb --save <save>`: restarting the same object reloads the same file.
-- `fill(client_factory, seed)` writes a deterministic dataset holding every type and every
-  encoding both servers have, in databases 0, 1 and 5, with TTLs (far ahead, absolute, soon).
+- `make_server(kind, ...)` (or the `launch` fixture) makes a redis-server or shoal-server with
+  `--dir <its workdir> --dbfilename dump.rdb --save <save>`: restarting it reloads that file.
+- `fill(server, seed)` writes a deterministic dataset holding every type and every encoding both
+  servers have, in databases 0, 1 and 5, with TTLs (far ahead, absolute, soon).
 - `read_keyspace(server)` reads every key of every database through commands (SCAN, TYPE, OBJECT
-  ENCODING, PEXPIRETIME, content by type); `diff_keyspaces(a, b)` lists the differences as readable lines.
+  ENCODING, PEXPIRETIME, content by type); `diff_keyspaces(a, b)` lists the differences.
 
 Under SHOAL_BIN=redis (the harness self-test) the kind "shoal" is a second redis-server, which
 proves that what these tests expect is Redis's behaviour.

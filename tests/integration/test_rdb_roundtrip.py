@@ -217,8 +217,9 @@ def test_json_values_survive_a_restart(launch):
     ps.start(server)
     got = read(ps.raw_client(server))
     different = {key: (expected[key], got[key]) for key in expected if expected[key] != got[key]}
-    assert not different, "\n".join(f"{key}: {ps.short_repr(want)} vs {ps.short_repr(have)}"
-                                     for key, (want, have) in different.items())
+    assert not different, "\n".join(
+        f"{key}: {ps.short_repr(want)} vs {ps.short_repr(have)}"
+        for key, (want, have) in different.items())
     assert ps.client(server).dbsize() == len(JSON_DOCUMENTS) + 1
 
 
