@@ -37,7 +37,7 @@ COUNTERS = 4  # Per connection.
 PAIRS = 4  # Per connection.
 GROUPS_PER_BATCH = 8  # Per batch: one INCR of each counter + one MULTI/EXEC pair per group.
 FILLER_KEYS = 50_000
-ROUNDS = 7
+ROUNDS = 10
 
 
 def counter_key(conn: int, j: int) -> bytes:
