@@ -123,15 +123,15 @@ def all_keys() -> list:
     return keys
 
 
-def verify(server, sent: dict, acked: dict, history: list) -> dict:
-    """Checks the restarted server against what was acknowledged and sent; returns the loaded
-    values."""
+def verify(server, sent: dict, acked: dict, history: list, check_acked: bool = True) -> dict:
+    """Checks the restarted server against what was acknowledged (unless not `check_acked`) and
+    sent; returns the loaded values."""
     c = ps.raw_client(server)
     keys = all_keys()
     loaded = {k: int(v or 0) for k, v in zip(keys, c.execute_command("MGET", *keys))}
     problems = []
     for key in keys:
-        if loaded[key] < acked[key]:
+        if check_acked and loaded[key] < acked[key]:
             problems.append(f"{key!r}: {loaded[key]}, but {acked[key]} was acknowledged (lost "
                             f"{acked[key] - loaded[key]} acknowledged INCRs)")
         if loaded[key] > sent[key]:
@@ -166,6 +166,12 @@ def test_kill9_loses_no_acknowledged_write(launch, kind, threads, fsync):
     sent = dict.fromkeys(keys, 0)
     acked = dict.fromkeys(keys, 0)
     history, kills_during_rewrite, total_batches = [], 0, 0
+    # redis-server 7.0 under everysec postpones the AOF write (up to 2 s) while a background fsync
+    # still runs, and replies meanwhile (flushAppendOnlyFile): a kill -9 then loses acknowledged
+    # writes (seen in this test). Shoal holds replies until the write (log_acks.h), so the bound
+    # applies to Shoal under both policies.
+    redis_like = kind == "redis" or servers.is_self_test()
+    check_acked = not (redis_like and fsync == "everysec")
     for round_no in range(ROUNDS):
         writers = [Writer(server.port, n, sent, acked, random.Random(rng.random()))
                    for n in range(CONNECTIONS)]
@@ -192,7 +198,7 @@ def test_kill9_loses_no_acknowledged_write(launch, kind, threads, fsync):
         history.append(f"round {round_no}: {batches} batches acknowledged, killed{note}; "
                        f"files {aof.aof_files(server, settle=0)[0]}")
         ps.start(server)
-        loaded = verify(server, sent, acked, history)
+        loaded = verify(server, sent, acked, history, check_acked)
         sent.update(loaded)  # The next round counts from what the server holds.
         acked.update(loaded)
     assert total_batches >= ROUNDS * CONNECTIONS, "the writers hardly wrote:\n" + "\n".join(history)
