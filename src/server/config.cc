@@ -1,5 +1,10 @@
 #include "server/config.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -222,6 +227,18 @@ Status Config::Validate(std::string_view name, std::string_view value, bool at_s
       return Status::Ok();
     }
     case Param::Kind::kString:
+      if (p->name == "dbfilename" || p->name == "appendfilename" || p->name == "appenddirname") {
+        if (value.find('/') != std::string_view::npos) {
+          return invalid(p->name + " can't be a path, just a filename");
+        }
+      }
+      if (p->name == "dir") {
+        // Redis chdir()s there; Shoal only needs it to be a directory it can enter.
+        std::string path(value);
+        struct stat st;
+        if (stat(path.c_str(), &st) != 0) return invalid(strerror(errno));
+        if (!S_ISDIR(st.st_mode)) return invalid(strerror(ENOTDIR));
+      }
       if (p->name == "save" && !value.empty()) {
         // "seconds changes" pairs split on single spaces, as Redis: seconds >= 1, changes >= 0.
         std::vector<std::string_view> parts;
