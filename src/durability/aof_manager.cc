@@ -201,6 +201,7 @@ Status AofManager::StartLogging(shard::ShardSet& shards) {
 
 Status AofManager::StopLogging() {
   server::WriteLog::set_enabled(false);
+  server::LogAcks::StopNotifying();
   std::lock_guard<std::mutex> l(mu_);
   if (writer_ == nullptr) return Status::Ok();
   return writer_->Close();

@@ -16,6 +16,7 @@ namespace {
 LogSink g_sink;
 // Per shard: it has held clients and wants to hear of the writer's progress.
 std::unique_ptr<std::atomic<bool>[]> g_interest;
+std::atomic<bool> g_notify{true};
 size_t g_shards = 0;
 
 struct ThreadAcks {
@@ -107,7 +108,10 @@ void LogAcks::Release(uint64_t acknowledged) {
   }
 }
 
+void LogAcks::StopNotifying() { g_notify.store(false, std::memory_order_release); }
+
 void LogAcks::NotifyShards(uint64_t acknowledged) {
+  if (!g_notify.load(std::memory_order_acquire)) return;
   shard::ShardSet* shards = ServerState::Get().shards;
   for (size_t i = 0; i < g_shards; ++i) {
     if (!g_interest[i].exchange(false, std::memory_order_seq_cst)) continue;
