@@ -91,9 +91,10 @@ Status Snapshotter::Start(shard::Shard& home, SaveKind kind, Done done, bool que
   }
   run->file = std::move(*file);
   const bool compress = state.config.GetString("rdbcompression") == "yes";
+  const bool lru = state.config.GetString("maxmemory-policy").find("lru") != std::string::npos;
   for (size_t i = 0; i < shards.size(); ++i) {
     run->shares.push_back(std::make_unique<ShardSnapshot>(
-        shards.shard(i), run->file.get(), kind == SaveKind::kForeground, compress));
+        shards.shard(i), run->file.get(), kind == SaveKind::kForeground, compress, lru));
   }
   {
     std::lock_guard<std::mutex> l(mu_);
