@@ -50,6 +50,10 @@ bool LogAcks::MaySendSlow(Client& c) {
   if (!c.log_held) {
     c.log_held = true;
     t_acks.fresh.push_back(&c);
+  } else {
+    // New replies since the ticket was taken (an EXEC that was still running then, say): they
+    // may stand on writes pushed later, so the client takes a newer ticket this turn.
+    c.log_retick = true;
   }
   return false;
 }
