@@ -99,7 +99,8 @@ void LogAcks::Release(uint64_t acknowledged) {
     t.waiting.erase(keep, t.waiting.end());
     for (Client* c : go) {
       c->log_held = false;
-      c->log_pending = false;
+      // Work still running for it (an EXEC, a hop) may write: its replies must wait again.
+      c->log_pending = c->in_flight > 0;
       c->log_ticket = 0;
       c->SendHeldReplies();
     }
