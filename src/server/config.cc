@@ -137,6 +137,14 @@ Config::Config() {
   str("appendfilename", "appendonly.aof", M::kImmutable);
   str("aof-load-truncated", "yes", M::kMutable, K::kBool);
   str("aof-use-rdb-preamble", "yes", M::kMutable, K::kBool);
+  // yes: a rewrite keeps the old files (as history in the manifest) instead of deleting them.
+  str("aof-disable-auto-gc", "no", M::kMutable, K::kBool);
+  // Accepted for redis.conf compatibility; Shoal's rewrite writes its base through the snapshot
+  // writer, which fsyncs once at the end, and runs on the shard threads (no CPU list to pin).
+  str("aof-rewrite-incremental-fsync", "yes", M::kMutable, K::kBool);
+  str("aof_rewrite_cpulist", "", M::kImmutable);
+  // Timestamp annotations in the AOF are not written: only "no" is accepted.
+  str("aof-timestamp-enabled", "no", M::kMutable, K::kBool);
   str("appendfsync", "everysec", M::kMutable, K::kEnum, {"everysec", "always", "no"});
   str("dir", CurrentDir(), M::kProtected);
   str("dbfilename", "dump.rdb", M::kProtected);
@@ -217,6 +225,9 @@ Status Config::Validate(std::string_view name, std::string_view value, bool at_s
     }
     case Param::Kind::kBool:
       if (lower != "yes" && lower != "no") return invalid("argument must be 'yes' or 'no'");
+      if (p->name == "aof-timestamp-enabled" && lower == "yes") {
+        return invalid("AOF timestamp annotations are not supported");
+      }
       return Status::Ok();
     case Param::Kind::kEnum: {
       if (std::find(p->choices.begin(), p->choices.end(), lower) == p->choices.end()) {
