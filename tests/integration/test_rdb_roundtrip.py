@@ -102,6 +102,7 @@ def fill_big(server):
     c.execute_command("SETBIT", "big:bitmap", 40_000_000, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["redis", "shoal"])
 def test_big_values_cross_over(launch, target):
     """Multi-megabyte strings, 30k-element collections (each past the 256 KB chunk), a 5 MB
@@ -118,6 +119,7 @@ def test_big_values_cross_over(launch, target):
                             b_reloaded=True)
 
 
+@pytest.mark.slow
 def test_big_values_from_redis(launch):
     source = launch("redis")
     ps.start(source)
