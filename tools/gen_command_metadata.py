@@ -27,7 +27,8 @@ EXPECTED_VERSION = "7.0.15"
 # (comment, commands). Containers pull in all of their subcommands.
 FAMILIES = [
     ("Connection", "ping echo hello auth quit reset select client"),
-    ("Server", "command info dbsize flushdb flushall config time lastsave shutdown save bgsave"),
+    ("Server", "command info dbsize flushdb flushall config time lastsave shutdown save bgsave "
+                "bgrewriteaof"),
     ("Strings", "get set setnx setex psetex getset getdel getex mget mset msetnx append strlen "
                 "getrange setrange substr incr decr incrby decrby incrbyfloat lcs"),
     ("Keys", "del unlink exists type keys scan randomkey rename renamenx copy move touch object "

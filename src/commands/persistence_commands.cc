@@ -40,8 +40,17 @@ void BgSave(CommandContext& ctx) {
     if (!ArgIs(ctx.arg(1), "SCHEDULE")) return ctx.ReplyError(Status::Syntax());
     schedule = true;
   }
-  (void)schedule;  // With no other background work (AOF rewrite) to wait for, it starts now.
   Snapshotter& snap = Snapshotter::Get();
+  if (durability::AofManager::Get().Info().rewrite_in_progress) {
+    // The AOF rewrite is a snapshot too (Redis: its child process); one runs at a time.
+    if (!schedule) {
+      return ctx.ReplyError(
+          "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE "
+          "SCHEDULE in order to schedule a BGSAVE whenever possible.");
+    }
+    snap.Schedule();
+    return ctx.reply().SimpleString("Background saving scheduled");
+  }
   if (snap.in_progress()) return ctx.ReplyError("ERR Background save already in progress");
   if (ctx.client() != nullptr && ctx.client()->in_exec) {
     // As Redis: not inside a transaction's atomic run; right after it.

@@ -201,6 +201,7 @@ Status AofManager::StartLogging(shard::ShardSet& shards) {
 
 Status AofManager::StopLogging() {
   server::WriteLog::set_enabled(false);
+  server::LogAcks::StopNotifying();
   std::lock_guard<std::mutex> l(mu_);
   if (writer_ == nullptr) return Status::Ok();
   return writer_->Close();
@@ -336,8 +337,10 @@ void AofManager::RewriteDone(const Status& status, aof::AofManifest after) {
     return;
   }
   const std::string dir = DirPath();
-  // The old files leave the manifest first; deleted once it no longer names them.
-  std::vector<aof::AofFileInfo> history = after.TakeHistory();
+  // The old files leave the manifest first; deleted once it no longer names them (unless
+  // aof-disable-auto-gc keeps them, named as history).
+  std::vector<aof::AofFileInfo> history;
+  if (Param("aof-disable-auto-gc") != "yes") history = after.TakeHistory();
   Status s = aof::WriteManifest(dir, aof::AofManifestFileName(FileName()), after);
   if (!s.ok()) {
     last_rewrite_ok_ = false;

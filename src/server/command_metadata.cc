@@ -440,6 +440,14 @@ const std::vector<CommandMeta>& AllCommandMeta() {
        .group = "server",
        .complexity = "O(1)",
        .history = {{"3.2.2", "Added the `SCHEDULE` option."}}},
+      {.name = "bgrewriteaof",
+       .arity = 1,
+       .flags = "admin noscript no_async_loading",
+       .acl_categories = "@admin @slow @dangerous",
+       .summary = "Asynchronously rewrite the append-only file",
+       .since = "1.0.0",
+       .group = "server",
+       .complexity = "O(1)"},
 
       // Strings.
       {.name = "get",

@@ -1,5 +1,10 @@
 #include "server/config.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -132,6 +137,14 @@ Config::Config() {
   str("appendfilename", "appendonly.aof", M::kImmutable);
   str("aof-load-truncated", "yes", M::kMutable, K::kBool);
   str("aof-use-rdb-preamble", "yes", M::kMutable, K::kBool);
+  // yes: a rewrite keeps the old files (as history in the manifest) instead of deleting them.
+  str("aof-disable-auto-gc", "no", M::kMutable, K::kBool);
+  // Accepted for redis.conf compatibility; Shoal's rewrite writes its base through the snapshot
+  // writer, which fsyncs once at the end, and runs on the shard threads (no CPU list to pin).
+  str("aof-rewrite-incremental-fsync", "yes", M::kMutable, K::kBool);
+  str("aof_rewrite_cpulist", "", M::kImmutable);
+  // Timestamp annotations in the AOF are not written: only "no" is accepted.
+  str("aof-timestamp-enabled", "no", M::kMutable, K::kBool);
   str("appendfsync", "everysec", M::kMutable, K::kEnum, {"everysec", "always", "no"});
   str("dir", CurrentDir(), M::kProtected);
   str("dbfilename", "dump.rdb", M::kProtected);
@@ -212,6 +225,9 @@ Status Config::Validate(std::string_view name, std::string_view value, bool at_s
     }
     case Param::Kind::kBool:
       if (lower != "yes" && lower != "no") return invalid("argument must be 'yes' or 'no'");
+      if (p->name == "aof-timestamp-enabled" && lower == "yes") {
+        return invalid("AOF timestamp annotations are not supported");
+      }
       return Status::Ok();
     case Param::Kind::kEnum: {
       if (std::find(p->choices.begin(), p->choices.end(), lower) == p->choices.end()) {
@@ -222,6 +238,18 @@ Status Config::Validate(std::string_view name, std::string_view value, bool at_s
       return Status::Ok();
     }
     case Param::Kind::kString:
+      if (p->name == "dbfilename" || p->name == "appendfilename" || p->name == "appenddirname") {
+        if (value.find('/') != std::string_view::npos) {
+          return invalid(p->name + " can't be a path, just a filename");
+        }
+      }
+      if (p->name == "dir") {
+        // Redis chdir()s there; Shoal only needs it to be a directory it can enter.
+        std::string path(value);
+        struct stat st;
+        if (stat(path.c_str(), &st) != 0) return invalid(strerror(errno));
+        if (!S_ISDIR(st.st_mode)) return invalid(strerror(ENOTDIR));
+      }
       if (p->name == "save" && !value.empty()) {
         // "seconds changes" pairs split on single spaces, as Redis: seconds >= 1, changes >= 0.
         std::vector<std::string_view> parts;

@@ -416,6 +416,7 @@ bool Dispatcher::Flush(Client& client) {
   if (run->batches.empty()) {
     // Everything ran inline after all: no need to wait.
     run->StitchInto(&client.out());
+    if (client.tx_log != nullptr) run->CollectLog(client.tx_log);
     run.reset();
     return false;
   }

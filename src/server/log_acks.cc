@@ -16,6 +16,7 @@ namespace {
 LogSink g_sink;
 // Per shard: it has held clients and wants to hear of the writer's progress.
 std::unique_ptr<std::atomic<bool>[]> g_interest;
+std::atomic<bool> g_notify{true};
 size_t g_shards = 0;
 
 struct ThreadAcks {
@@ -49,6 +50,10 @@ bool LogAcks::MaySendSlow(Client& c) {
   if (!c.log_held) {
     c.log_held = true;
     t_acks.fresh.push_back(&c);
+  } else {
+    // New replies since the ticket was taken (an EXEC that was still running then, say): they
+    // may stand on writes pushed later, so the client takes a newer ticket this turn.
+    c.log_retick = true;
   }
   return false;
 }
@@ -94,7 +99,8 @@ void LogAcks::Release(uint64_t acknowledged) {
     t.waiting.erase(keep, t.waiting.end());
     for (Client* c : go) {
       c->log_held = false;
-      c->log_pending = false;
+      // Work still running for it (an EXEC, a hop) may write: its replies must wait again.
+      c->log_pending = c->in_flight > 0;
       c->log_ticket = 0;
       c->SendHeldReplies();
     }
@@ -107,7 +113,10 @@ void LogAcks::Release(uint64_t acknowledged) {
   }
 }
 
+void LogAcks::StopNotifying() { g_notify.store(false, std::memory_order_release); }
+
 void LogAcks::NotifyShards(uint64_t acknowledged) {
+  if (!g_notify.load(std::memory_order_acquire)) return;
   shard::ShardSet* shards = ServerState::Get().shards;
   for (size_t i = 0; i < g_shards; ++i) {
     if (!g_interest[i].exchange(false, std::memory_order_seq_cst)) continue;

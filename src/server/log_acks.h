@@ -50,6 +50,8 @@ class LogAcks {
   static void Release(uint64_t acknowledged);
   // The writer thread: every shard with held clients is told (a Post each).
   static void NotifyShards(uint64_t acknowledged);
+  // Shutdown, the shards stopped: the writer's last reports go nowhere (no Post to a dead loop).
+  static void StopNotifying();
   // A held client is going away.
   static void Forget(Client& c);
   // Pushes this thread's log buffer now (a shard granting a transaction's lock).

@@ -1,5 +1,7 @@
 #include "snapshot/shard_snapshot.h"
 
+#include <algorithm>
+
 #include "common/clock.h"
 #include "persist/rdb_encoder.h"
 #include "persist/rdb_format.h"
@@ -20,8 +22,8 @@ constexpr int64_t kForegroundSliceNs = 20'000'000;
 }  // namespace
 
 ShardSnapshot::ShardSnapshot(shard::Shard& shard, persist::SnapshotFile* file, bool foreground,
-                             bool compress)
-    : shard_(shard), file_(file), foreground_(foreground), compress_(compress) {}
+                             bool compress, bool lru)
+    : shard_(shard), file_(file), foreground_(foreground), compress_(compress), lru_(lru) {}
 
 void ShardSnapshot::Begin(int64_t now_ms) {
   start_ms_ = now_ms;
@@ -91,6 +93,10 @@ void ShardSnapshot::SaveEntry(int db, storage::Entry* e) {
   if (storage::AccessStats::LfuMode()) {
     enc.Byte(persist::rdb_opcode::kFreq);
     enc.Byte(storage::AccessStats::Frequency(e->access_time, start_ms_));
+  } else if (lru_) {
+    enc.Byte(persist::rdb_opcode::kIdle);
+    enc.Length(static_cast<uint64_t>(
+        std::max<int64_t>(0, storage::AccessStats::IdleSeconds(e->access_time, start_ms_))));
   }
   enc.Byte(*type);
   enc.String(e->key_view());

@@ -32,8 +32,10 @@ namespace shoal::snapshot {
 class ShardSnapshot {
  public:
   // `foreground`: SAVE and SHUTDOWN, walked with a longer slice per loop iteration.
-  // `compress`: LZF for long strings (rdbcompression).
-  ShardSnapshot(shard::Shard& shard, persist::SnapshotFile* file, bool foreground, bool compress);
+  // `compress`: LZF for long strings (rdbcompression). `lru`: an LRU maxmemory-policy, under
+  // which Redis records each key's idle time (under LFU its access counter: always done).
+  ShardSnapshot(shard::Shard& shard, persist::SnapshotFile* file, bool foreground, bool compress,
+                bool lru);
   ShardSnapshot(const ShardSnapshot&) = delete;
   ShardSnapshot& operator=(const ShardSnapshot&) = delete;
 
@@ -66,6 +68,7 @@ class ShardSnapshot {
   persist::SnapshotFile* file_;
   bool foreground_;
   bool compress_;
+  bool lru_;
   std::vector<std::unique_ptr<DbSaver>> savers_;
   int64_t start_ms_ = 0;
   int db_ = 0;          // The Db being walked...

@@ -91,16 +91,19 @@ Status Snapshotter::Start(shard::Shard& home, SaveKind kind, Done done, bool que
   }
   run->file = std::move(*file);
   const bool compress = state.config.GetString("rdbcompression") == "yes";
+  const bool lru = state.config.GetString("maxmemory-policy").find("lru") != std::string::npos;
   for (size_t i = 0; i < shards.size(); ++i) {
     run->shares.push_back(std::make_unique<ShardSnapshot>(
-        shards.shard(i), run->file.get(), kind == SaveKind::kForeground, compress));
+        shards.shard(i), run->file.get(), kind == SaveKind::kForeground, compress, lru));
   }
   {
     std::lock_guard<std::mutex> l(mu_);
     current_ = run;
   }
-  SHOAL_LOG(kNotice, "%s saving started",
-            kind == SaveKind::kBackground ? "Background" : "Foreground");
+  if (target.is_rdb_save) {
+    SHOAL_LOG(kNotice, "%s saving started",
+              kind == SaveKind::kBackground ? "Background" : "Foreground");
+  }
   // Shared locks on every shard, taken in order; each share begins when its shard is granted.
   run->tx = std::make_unique<server::Transaction>(&home);
   run->tx->AddAllShards(target.exclusive);
@@ -148,11 +151,12 @@ void Snapshotter::Finished(Run* run, const persist::SnapshotResult& result) {
       waiting_kind_ = SaveKind::kBackground;
       running_.store(false, std::memory_order_release);
     }
+    const bool rdb_save = run->is_rdb_save;
     delete run;
-    if (result.status.ok()) {
+    if (rdb_save && result.status.ok()) {
       SHOAL_LOG(kNotice, "DB saved on disk (%llu bytes)",
                 static_cast<unsigned long long>(result.bytes));
-    } else {
+    } else if (rdb_save) {
       SHOAL_LOG(kWarning, "Saving failed: %s", result.status.message());
     }
     for (auto& [shard, done] : callers) {

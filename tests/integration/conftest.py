@@ -63,3 +63,8 @@ def pytest_runtest_makereport(item, call):
         since = _log_offsets.get(item.nodeid, 0)
         report.sections.append(("shoal-server log during this test",
                                 _shoal_holder[0].log_tail(since) or "(empty)"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: long kill/restart or big-data tests; skipped under sanitizer builds")

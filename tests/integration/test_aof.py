@@ -625,6 +625,7 @@ def cut_offsets(records) -> list:
     return sorted(offsets)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind,threads", [("redis", None), ("shoal", 4)], ids=["redis", "shoal"])
 def test_truncated_incr_file(tmp_path, kind, threads):
     records = crafted_records()

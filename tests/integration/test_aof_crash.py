@@ -31,6 +31,9 @@ import servers
 from persist_support import launch  # noqa: F401 (fixture)
 from test_ledger import LEDGER, ledger_bin
 
+# Many kill/restart rounds: release builds only (sanitizer builds skip "slow").
+pytestmark = pytest.mark.slow
+
 SEED = 6006
 CONNECTIONS = 8
 COUNTERS = 4  # Per connection.

@@ -21,6 +21,9 @@ import pytest
 import persist_support as ps
 from persist_support import launch  # noqa: F401 (fixture)
 
+# Many kill/restart rounds: release builds only (sanitizer builds skip "slow").
+pytestmark = pytest.mark.slow
+
 SEED = 66
 FILLER_KEYS = 100_000
 COUNTERS, HASHES, FIELDS, LOGS = 64, 16, 5, 8
