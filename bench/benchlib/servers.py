@@ -132,16 +132,19 @@ class ServerSpec:
     # Shoal's HTTP API: "on" (a free port of its own), "off" (--http-port 0: servers that run
     # side by side must not all take the default 8080), "" (a binary without --http-port).
     http: str = ""
+    # Appended to the command line; both servers take a repeated option's last value, so these
+    # override the defaults above (the persistence benchmark's --dir, --appendonly...).
+    extra: tuple = ()
 
     def command(self, port: int, http_port: int = None) -> list:
         if self.kind == "redis":
             return [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--daemonize", "no", "--logfile", ""]
+                    "--appendonly", "no", "--daemonize", "no", "--logfile", "", *self.extra]
         argv = [self.binary, "--port", str(port), "--bind", "127.0.0.1",
                 "--threads", str(self.threads), "--save", ""]
         if self.http:
             argv += ["--http-port", str(http_port or 0)]
-        return argv
+        return argv + list(self.extra)
 
 
 @dataclasses.dataclass(frozen=True)
