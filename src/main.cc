@@ -21,6 +21,7 @@
 #include "server/command_table.h"
 #include "server/server_state.h"
 #include "durability/aof_manager.h"
+#include "persist/snapshot_file.h"
 #include "server/write_log.h"
 #include "snapshot/rdb_load.h"
 #include "snapshot/save_points.h"
@@ -193,6 +194,10 @@ int main(int argc, char** argv) {
   state.shards = &shards;
   state.changes.Resize(threads);
 
+  // Saves cut short by a crash leave temp files behind; they are never loaded, only removed.
+  shoal::persist::RemoveStaleTempFiles(config.GetString("dir"));
+  shoal::persist::RemoveStaleTempFiles(config.GetString("dir") + "/" +
+                                       config.GetString("appenddirname"));
   // Expired keys are logged as DELs when the append-only file is on (server/write_log.h).
   for (size_t i = 0; i < threads; ++i) {
     for (int db = 0; db < shards.shard(i).num_dbs(); ++db) {

@@ -68,11 +68,17 @@ void AofSyncer::Run() {
       SHOAL_LOG(kWarning, "%s", status.message());
     }
     if (job.close_after) ::close(job.fd);
+    // The fsync is over before the writer hears of it: a writer that postponed its write behind
+    // it (fsync_busy) and wakes on on_done_ must find it over, or it would sleep its full 2 s.
+    if (!job.close_after) {
+      lock.lock();
+      --open_file_jobs_;
+      lock.unlock();
+    }
     on_done_(job.ticket, status);
 
     lock.lock();
     running_job_ = false;
-    if (!job.close_after) --open_file_jobs_;
     if (jobs_.empty()) idle_cv_.notify_all();
   }
 }

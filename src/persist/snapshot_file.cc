@@ -1,6 +1,8 @@
 #include "persist/snapshot_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,6 +42,22 @@ std::string Header(const SnapshotFileOptions& o) {
 
 }  // namespace
 
+void RemoveStaleTempFiles(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (dirent* e = readdir(d)) {
+    int pid = 0, seq = 0;
+    char tail[8] = {0};
+    // Our names only: temp-<pid>-<n>.rdb, of a pid that is gone.
+    if (sscanf(e->d_name, "temp-%d-%d.%4s", &pid, &seq, tail) != 3 || strcmp(tail, "rdb") != 0) {
+      continue;
+    }
+    if (pid == getpid() || kill(pid, 0) == 0) continue;
+    unlink((dir + "/" + e->d_name).c_str());
+  }
+  closedir(d);
+}
+
 Result<std::unique_ptr<SnapshotFile>> SnapshotFile::Create(const SnapshotFileOptions& options,
                                                            Done done) {
   static std::atomic<uint32_t> sequence{0};
@@ -64,9 +82,13 @@ SnapshotFile::~SnapshotFile() {
 }
 
 void SnapshotFile::Push(Node* node) {
+  // The last producer's node lets the writer finish, and `done` may destroy this object: the
+  // writer waits until no Push is still between its first and last touch of it.
+  pushers_.fetch_add(1, std::memory_order_acq_rel);
   queue_.Push(node);
   pushes_.fetch_add(1, std::memory_order_release);
   pushes_.notify_one();
+  pushers_.fetch_sub(1, std::memory_order_release);
 }
 
 void SnapshotFile::Append(std::string chunk) {
@@ -105,6 +127,7 @@ void SnapshotFile::WriterLoop() {
     }
     if (!got && remaining > 0) pushes_.wait(seen, std::memory_order_acquire);
   }
+  while (pushers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   while (shard::MpscNode* raw = queue_.Pop()) delete static_cast<Node*>(raw);
   SnapshotResult result;
   if (aborted_.load(std::memory_order_acquire)) {

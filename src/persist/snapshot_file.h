@@ -40,6 +40,10 @@ struct SnapshotResult {
   uint64_t bytes = 0;  // File size.
 };
 
+// Removes temp files that snapshots of processes no longer running left in `dir` (a crash
+// mid-save); start-up calls it for dir and the AOF directory.
+void RemoveStaleTempFiles(const std::string& dir);
+
 class SnapshotFile {
  public:
   using Done = std::function<void(const SnapshotResult&)>;
@@ -81,6 +85,7 @@ class SnapshotFile {
   std::atomic<uint32_t> pushes_{0};  // Bumped and notified on every push: the writer's wake-up.
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<bool> aborted_{false};
+  std::atomic<int> pushers_{0};  // Producers inside Push() right now.
   std::string buffer_;
   uint64_t crc_ = 0;
   uint64_t written_ = 0;

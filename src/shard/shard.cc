@@ -121,7 +121,7 @@ void Shard::Run() {
     }
     loop_.RunOnce(wait);
     sleeping_.store(false, std::memory_order_relaxed);
-    RunDeferred();
+    RunDeferredOnce();
     EndTurn();
     FlushOutboxes();  // Work this iteration's events sent to other shards.
   }
@@ -157,12 +157,16 @@ void Shard::RunSyncCalls() {
   }
 }
 
+void Shard::RunDeferredOnce() {
+  // Only what was queued before this call: a task that queues another (a snapshot's next slice)
+  // lets the loop serve its events first. The loop does not sleep while some are queued.
+  std::vector<Task> run;
+  run.swap(deferred_);
+  for (Task& t : run) t();
+}
+
 void Shard::RunDeferred() {
-  while (!deferred_.empty()) {
-    std::vector<Task> run;
-    run.swap(deferred_);
-    for (Task& t : run) t();
-  }
+  while (!deferred_.empty()) RunDeferredOnce();
 }
 
 void Shard::Stop() {

@@ -61,7 +61,8 @@ class Shard : private Watcher {
 
   // Thread body: runs the loop until Stop() is observed.
   void Run();
-  // Runs what RunAfterEvents() queued; for the shutdown path, after the loop has stopped.
+  // Runs what RunAfterEvents() queued, until nothing is; for the shutdown path, after the loop
+  // has stopped.
   void RunDeferred();
   // Thread-safe: asks the loop to exit after its current iteration.
   void Stop();
@@ -99,6 +100,8 @@ class Shard : private Watcher {
     std::atomic<bool> done{false};
   };
   void RunSyncCalls();
+  // One pass: what was queued before the call (the loop runs this once per turn).
+  void RunDeferredOnce();
 
   void Enqueue(TaskNode* node);
   // Sends every outbox's tasks to its shard, one message each.

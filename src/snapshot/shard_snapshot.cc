@@ -101,7 +101,7 @@ void ShardSnapshot::SaveEntry(int db, storage::Entry* e) {
   enc.Byte(*type);
   enc.String(e->key_view());
   (void)enc.ObjectPayload(e->value);
-  ++keys_saved_;
+  keys_saved_.store(keys_saved_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 void ShardSnapshot::FlushChunk() {

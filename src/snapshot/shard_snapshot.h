@@ -18,6 +18,7 @@
 // Thread: the shard's thread only (created elsewhere, before Begin()).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,7 +45,8 @@ class ShardSnapshot {
   // After the shard's loop has stopped for good (shutdown): leave snapshot mode without writing.
   void Abandon();
 
-  uint64_t keys_saved() const { return keys_saved_; }
+  // Any thread (INFO): keys written so far.
+  uint64_t keys_saved() const { return keys_saved_.load(std::memory_order_relaxed); }
 
  private:
   // The Db's hook: serializes one key of database `index`.
@@ -75,7 +77,7 @@ class ShardSnapshot {
   uint64_t cursor_ = 0; // ...and where.
   std::string chunk_;
   int chunk_db_ = -1;   // The database chunk_ has selected, -1 when it is empty.
-  uint64_t keys_saved_ = 0;
+  std::atomic<uint64_t> keys_saved_{0};  // Written by the shard only; read by INFO.
   bool finished_ = false;
 };
 
