@@ -39,6 +39,16 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   return ss.str();
 }
 
+// The first bytes of a file (fewer if it is shorter): enough to tell an RDB base from commands
+// without reading a multi-GB base twice (LoadRdbFile maps it).
+std::string FileHead(const std::string& path, size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(n, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(n));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head;
+}
+
 uint64_t FileSize(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
@@ -84,9 +94,7 @@ Status AofManager::LoadBase(shard::ShardSet& shards, int64_t* keys_loaded) {
     const bool last = i + 1 == files.size();
     if (f.type == aof::AofFileType::kBase) {
       base_size_ = FileSize(path);
-      Result<std::string> head = ReadWholeFile(path);
-      if (!head.ok()) return head.status();
-      if (aof::StartsWithRdbPreamble(*head)) {
+      if (aof::StartsWithRdbPreamble(FileHead(path, 9))) {
         snapshot::LoadStats stats;
         // Expired keys stay: the incr files may still act on them (see aof_replay.h).
         Status s = snapshot::LoadRdbFile(path, shards, &stats, /*keep_expired=*/true);
@@ -94,8 +102,9 @@ Status AofManager::LoadBase(shard::ShardSet& shards, int64_t* keys_loaded) {
         *keys_loaded += stats.loaded;
         continue;
       }
-      pending_data_.append(*head);  // A base written as commands.
-      pending_files_.emplace_back(path, head->size());
+      Result<std::string> commands = ReadWholeFile(path);  // A base written as commands.
+      if (!commands.ok()) return commands.status();
+      pending_data_.append(*commands);
       continue;
     }
     Result<std::string> data = ReadWholeFile(path);
@@ -116,7 +125,6 @@ Status AofManager::LoadBase(shard::ShardSet& shards, int64_t* keys_loaded) {
       SHOAL_LOG(kWarning, "AOF %s loaded anyway because aof-load-truncated is enabled", path);
     }
     pending_data_.append(*data, 0, valid);
-    pending_files_.emplace_back(path, valid);
   }
   return Status::Ok();
 }
@@ -140,7 +148,6 @@ Status AofManager::ReplayIncrs(shard::ShardSet& shards) {
   SHOAL_LOG(kNotice, "AOF replayed: %lld commands (%lld answered an error)",
             static_cast<long long>(stats.commands), static_cast<long long>(stats.errors));
   std::string().swap(pending_data_);
-  pending_files_.clear();
   return s;
 }
 

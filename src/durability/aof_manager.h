@@ -99,7 +99,6 @@ class AofManager {
   std::unique_ptr<aof::AofWriter> writer_;
   std::atomic<aof::AofWriter*> writer_ptr_{nullptr};  // For the sink functions.
   std::string pending_data_;  // Incr files read by LoadBase, replayed by ReplayIncrs.
-  std::vector<std::pair<std::string, size_t>> pending_files_;  // (path, valid bytes).
   bool rewriting_ = false;
   bool rewrite_scheduled_ = false;
   int64_t rewrite_start_ms_ = 0;
